@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
-import { FileType, type EntryInfo } from './gen/filesystem/filesystem_pb.js';
+import { FileType } from './gen/filesystem/filesystem_pb.js';
 import { groupById, userById } from './users.js';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { EntryInfoSchema } from './gen/filesystem/filesystem_pb.js';
@@ -35,7 +35,7 @@ export function fileType(st: fs.Stats): FileType {
 
 export async function entryInfo(p: string, st?: fs.Stats): Promise<MessageInitShape<typeof EntryInfoSchema>> {
   st ??= await fs.promises.lstat(p);
-  const info: Partial<EntryInfo> & { modifiedTime: ReturnType<typeof timestampFromMs> } = {
+  const info: MessageInitShape<typeof EntryInfoSchema> = {
     name: path.basename(p) || '/',
     type: fileType(st),
     path: p,
@@ -48,7 +48,7 @@ export async function entryInfo(p: string, st?: fs.Stats): Promise<MessageInitSh
   };
   if (st.isSymbolicLink()) {
     try {
-      info.symlinkTarget = await fs.promises.readlink(p);
+      (info as { symlinkTarget?: string }).symlinkTarget = await fs.promises.readlink(p);
     } catch {
       /* vanished between lstat and readlink */
     }

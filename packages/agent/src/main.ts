@@ -1,6 +1,7 @@
 // The in-sandbox agent: envd-compatible process and filesystem RPC, /files, and the
 // code interpreter, served over HTTP/2 to the runtime on an inherited socket; plus
 // CONNECT tunnels to servers listening inside the sandbox's network namespace.
+import fs from 'node:fs';
 import http2 from 'node:http2';
 import net from 'node:net';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
@@ -14,10 +15,14 @@ import { Process } from './gen/process/process_pb.js';
 import { Filesystem } from './gen/filesystem/filesystem_pb.js';
 import { handleFiles } from './files-http.js';
 import { createInterpreter } from './interpreter/index.js';
+import { DEFAULT_USER } from './users.js';
 
 const config = loadConfig();
 delete process.env.E2B_AGENT_CONFIG;
 closeInheritedFds([config.controlFd]);
+
+// The home directory is a fresh tmpfs owned by sandbox root; it belongs to the user.
+fs.chownSync(DEFAULT_USER.home, DEFAULT_USER.uid, DEFAULT_USER.gid);
 
 const spawner = new Spawner(config.cgroupProcs);
 const processes = new ProcessTable(spawner);
