@@ -22,12 +22,10 @@ import re
 from dataclasses import dataclass, field
 
 import matplotlib.dates as mdates
-import matplotlib.ticker as mticker
 import numpy as np
 from matplotlib.category import UnitData
 from matplotlib.collections import PathCollection
 from matplotlib.container import BarContainer, ErrorbarContainer
-from matplotlib.lines import Line2D
 from matplotlib.patches import PathPatch, Wedge
 from matplotlib.path import Path
 
@@ -370,25 +368,23 @@ def _find_boxes(lines, path_patches):
 
 
 def _closed_outline(xy):
-    """Bounding box (x0, x1, y0, y1) of a closed polyline such as a box."""
+    """Vertices of a closed polyline (a box drawn with patch_artist=False)."""
     xy = _xy(xy)
-    if len(xy) < 5 or not np.allclose(xy[0], xy[-1]) or not np.isfinite(xy).all():
+    if len(xy) < 5 or not np.isfinite(xy).all() or not np.allclose(xy[0], xy[-1]):
         return None
-    return _bounds(xy)
+    return xy
 
 
 def _patch_outline(patch):
+    """Vertices of a box drawn as a PathPatch (patch_artist=True), closed."""
     path = patch.get_path()
     vertices = np.asarray(path.vertices, dtype=float)
     if path.codes is not None:
         # The CLOSEPOLY vertex is a placeholder, not a real point.
         vertices = vertices[np.asarray(path.codes) != Path.CLOSEPOLY]
-    vertices = vertices[np.isfinite(vertices).all(axis=1)]
-    return _bounds(vertices) if len(vertices) >= 4 else None
-
-
-def _bounds(xy):
-    return (xy[:, 0].min(), xy[:, 0].max(), xy[:, 1].min(), xy[:, 1].max())
+    if len(vertices) < 4 or not np.isfinite(vertices).all():
+        return None
+    return np.vstack([vertices, vertices[:1]])
 
 
 def _segments_and_markers(lines):
@@ -404,46 +400,51 @@ def _segments_and_markers(lines):
 
 
 def _match_boxes(outlines, segments, markers, vertical: bool):
-    """Attach medians, whiskers and outliers to each box outline.
+    """Build a box per outline and attach its whiskers, median and outliers.
 
     Coordinates are swapped for horizontal boxes so one code path handles
     both orientations: "pos" runs across the boxes, "val" along the data.
     """
-    def pv(xy):
-        return xy if vertical else xy[:, ::-1]
+    if not vertical:
+        outlines = [o[:, ::-1] for o in outlines]
+        segments = [s[:, ::-1] for s in segments]
+        markers = [m[:, ::-1] for m in markers]
 
     boxes = {}
-    for x0, x1, y0, y1 in outlines:
-        pos_lo, pos_hi, q1, q3 = (x0, x1, y0, y1) if vertical else (y0, y1, x0, x1)
-        box = _Box(pos_lo, pos_hi, q1, q3)
-        _attach_median(box, [pv(s) for s in segments])
-        _attach_whiskers(box, [pv(s) for s in segments])
-        _attach_outliers(box, [pv(m) for m in markers])
+    for outline in outlines:
+        box = _box_from_outline(outline)
+        _attach_whiskers(box, segments)
+        if box.median is None:
+            _attach_median(box, segments)
+        _attach_outliers(box, markers)
         # Calling boxplot() twice redraws boxes at the same positions; keep
         # one box per position (the latest) in first-seen order.
         boxes[round(box.center, 9)] = box
     return list(boxes.values())
 
 
-def _attach_median(box: _Box, segments) -> None:
-    # Candidates: flat segments inside the box.  Caps are also flat but
-    # narrower than a plain box's median; for notched boxes (same width)
-    # prefer a segment strictly inside the box, then the earliest drawn.
-    best_key = None
-    for order, seg in enumerate(segments):
-        (p_a, v_a), (p_b, v_b) = seg
-        if not _close(v_a, v_b):
-            continue
-        inside_val = _between(v_a, box.q1, box.q3)
-        inside_pos = _between(min(p_a, p_b), box.pos_lo, box.pos_hi) and _between(
-            max(p_a, p_b), box.pos_lo, box.pos_hi
-        )
-        if not (inside_val and inside_pos):
-            continue
-        strictly_inside = not (_close(v_a, box.q1) or _close(v_a, box.q3))
-        key = (abs(p_b - p_a), strictly_inside, -order)
-        if best_key is None or key > best_key:
-            best_key, box.median = key, float(v_a)
+def _box_from_outline(outline) -> _Box:
+    pos, val = outline[:, 0], outline[:, 1]
+    pos_lo, pos_hi = float(pos.min()), float(pos.max())
+    # The quartiles are the edges running the full box width.  The bounding
+    # box is not enough: a notch can reach past the quartiles.
+    edges = [
+        float(val[i])
+        for i in range(len(outline) - 1)
+        if _close(val[i], val[i + 1])
+        and _close(min(pos[i], pos[i + 1]), pos_lo)
+        and _close(max(pos[i], pos[i + 1]), pos_hi)
+    ]
+    q1, q3 = (min(edges), max(edges)) if edges else (float(val.min()), float(val.max()))
+    box = _Box(pos_lo, pos_hi, q1, q3)
+    # A notched outline passes through the median at its narrowest points.
+    inner = [
+        float(v) for p, v in zip(pos.tolist(), val.tolist())
+        if not (_close(p, pos_lo) or _close(p, pos_hi))
+    ]
+    if inner:
+        box.median = inner[0]
+    return box
 
 
 def _attach_whiskers(box: _Box, segments) -> None:
@@ -461,11 +462,28 @@ def _attach_whiskers(box: _Box, segments) -> None:
     box.high = box.q3 if box.high is None else box.high
 
 
+def _attach_median(box: _Box, segments) -> None:
+    # Candidates are flat segments inside the box.  Caps are flat too, but
+    # sit at the whisker ends and are narrower than the box; a mean line
+    # (meanline=True) is as wide but drawn after the median.
+    best_key = None
+    for order, seg in enumerate(segments):
+        (p_a, v_a), (p_b, v_b) = seg
+        if not _close(v_a, v_b) or not _between(v_a, box.q1, box.q3):
+            continue
+        if not (_between(p_a, box.pos_lo, box.pos_hi) and _between(p_b, box.pos_lo, box.pos_hi)):
+            continue
+        at_whisker_end = _close(v_a, box.low) or _close(v_a, box.high)
+        key = (not at_whisker_end, abs(p_b - p_a), -order)
+        if best_key is None or key > best_key:
+            best_key, box.median = key, float(v_a)
+
+
 def _attach_outliers(box: _Box, markers) -> None:
     # Fliers sit on the box centre beyond the whiskers; a mean marker also
     # sits on the centre but inside, which the range check drops.
     for xy in markers:
-        for p, v in xy:
+        for p, v in xy.tolist():
             if _close(p, box.center) and (v < box.low or v > box.high):
                 box.outliers.append(float(v))
 
@@ -521,7 +539,11 @@ class _AxisValues:
         lo, hi = sorted(float(v) for v in self.axis.get_view_interval())
         slack = (hi - lo) * 1e-9
         keep = [i for i, loc in enumerate(locs) if lo - slack <= loc <= hi + slack]
-        return self.values(locs[keep]), [labels[i] for i in keep]
+        ticks = self.values(locs[keep])
+        if self.categories is None and not self.is_datetime:
+            # Locators step in binary floats: 1.2000000000000002 -> 1.2.
+            ticks = [_rounded(tick, 12) for tick in ticks]
+        return ticks, [labels[i] for i in keep]
 
     def label_at(self, position: float) -> str:
         """Text for a bar or box at ``position``: its tick label if it has one."""
@@ -680,9 +702,10 @@ def _number(value) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _rounded(value) -> float | None:
+def _rounded(value, digits: int = 6) -> float | None:
+    """``value`` to ``digits`` significant digits (drops float32 noise)."""
     number = _number(value)
-    return None if number is None else round(number, 6)
+    return None if number is None else float(f"{number:.{digits}g}")
 
 
 def _format_number(value: float) -> str:

@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+// Installs what the project needs and is missing, so that `npm start` and `npm test`
+// work on a fresh machine with no step before them: Debian packages (bubblewrap, the
+// sandbox's Python stack) and the npm dependencies. Uses only Node built-ins, because
+// it runs before node_modules exists.
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+
+/** Debian packages, and why each is needed. */
+const DEBIAN = {
+  bubblewrap: 'sandbox isolation (bwrap)',
+  'python3-ipython': 'the code interpreter kernel',
+  'python3-matplotlib': 'charts in the code interpreter',
+  'python3-numpy': 'numpy in sandboxes',
+  'python3-pandas': 'DataFrames in the code interpreter',
+};
+
+function installedDebian(pkg) {
+  const r = spawnSync('dpkg-query', ['-W', '-f=${Status}', pkg], { encoding: 'utf8' });
+  return r.status === 0 && r.stdout.includes('install ok installed');
+}
+
+function run(cmd, args, opts = {}) {
+  process.stdout.write(`setup: ${cmd} ${args.join(' ')}\n`);
+  execFileSync(cmd, args, { stdio: 'inherit', cwd: root, ...opts });
+}
+
+function ensureDebian() {
+  if (!fs.existsSync('/usr/bin/dpkg-query')) {
+    process.stderr.write('setup: not a Debian system; install by hand: ' + Object.keys(DEBIAN).join(' ') + '\n');
+    return;
+  }
+  const missing = Object.keys(DEBIAN).filter((p) => !installedDebian(p));
+  if (missing.length === 0) return;
+  if (process.getuid?.() !== 0) {
+    throw new Error(`missing Debian packages: ${missing.join(' ')}; run as root or: sudo apt-get install -y ${missing.join(' ')}`);
+  }
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  run('apt-get', ['update', '-q'], { env });
+  run('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], { env });
+}
+
+function ensureNodeModules() {
+  const lock = path.join(root, 'package-lock.json');
+  const marker = path.join(root, 'node_modules', '.package-lock.json');
+  const fresh = fs.existsSync(marker) && fs.statSync(marker).mtimeMs >= fs.statSync(lock).mtimeMs;
+  if (fresh) return;
+  run('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error']);
+}
+
+try {
+  ensureDebian();
+  ensureNodeModules();
+} catch (err) {
+  process.stderr.write(`setup failed: ${err.message}\n`);
+  process.exit(1);
+}
