@@ -19,9 +19,12 @@ from __future__ import annotations
 
 import math
 import re
+import sys
+import warnings
 from dataclasses import dataclass, field
 
 import matplotlib.dates as mdates
+import matplotlib.ticker as mticker
 import numpy as np
 from matplotlib.category import UnitData
 from matplotlib.collections import PathCollection
@@ -39,12 +42,18 @@ __all__ = ["chart_from_figure"]
 
 def chart_from_figure(fig) -> dict | None:
     """Return the E2B chart dict for ``fig``, or ``None`` for a blank figure."""
-    try:
-        axes = [ax for ax in fig.get_axes() if not _is_colorbar(ax)]
-    except Exception:
-        return None
+    # Reading ticks can make matplotlib warn (e.g. logit scale over data
+    # outside (0, 1)); those warnings would land in the user's output.
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        try:
+            axes = [
+                ax for ax in fig.get_axes() if ax.get_visible() and not _is_colorbar(ax)
+            ]
+        except Exception:
+            return None
+        charts = [c for c in map(_safe_chart_from_axes, axes) if c is not None]
 
-    charts = [chart for chart in map(_safe_chart_from_axes, axes) if chart is not None]
     if not charts:
         return None
     if len(charts) == 1:
@@ -70,7 +79,7 @@ def _chart_from_axes(ax) -> dict | None:
     # A box plot is drawn from plain lines (plus PathPatches when
     # patch_artist=True), so it must be recognised before line charts.
     if inventory.only("lines", "path_patches"):
-        boxes = _find_boxes(inventory.lines, inventory.path_patches)
+        boxes = _find_boxes(inventory.all_lines, inventory.path_patches)
         if boxes is not None:
             return _box_chart(ax, *boxes)
     if inventory.only("bar_containers"):
@@ -101,6 +110,9 @@ class _Inventory:
     path_patches: list = field(default_factory=list)
     other_patches: list = field(default_factory=list)
     images: list = field(default_factory=list)
+    # Not a bucket: ``lines`` plus empty ones.  Box plots draw an empty
+    # flier line for boxes without outliers, and its position matters.
+    all_lines: list = field(default_factory=list)
 
     _BUCKETS = (
         "lines", "scatters", "fills", "bar_containers",
@@ -122,9 +134,9 @@ class _Inventory:
                 _visible(line)
                 and id(line) not in decorations
                 and not _is_reference_line(ax, line)
-                and len(line.get_xydata())
             ):
-                inv.lines.append(line)
+                inv.all_lines.append(line)
+        inv.lines = [line for line in inv.all_lines if len(line.get_xydata())]
 
         for collection in ax.collections:
             if not _visible(collection) or id(collection) in decorations:
@@ -175,8 +187,9 @@ def _errorbar_decorations(ax) -> set:
 
 
 def _is_reference_line(ax, line) -> bool:
-    # axhline/axvline span the Axes in axes coordinates on one side, so their
-    # transform is not (a chain starting with) the data transform.
+    # axhline/axvline are placed in axes coordinates along one side, so their
+    # transform neither is nor ends in the data transform.  They mark a
+    # value; they are not a data series.
     transform = line.get_transform()
     return transform is not ax.transData and not transform.contains_branch(ax.transData)
 
@@ -324,7 +337,10 @@ def _box_chart(ax, boxes, vertical: bool) -> dict:
 
 # --------------------------------------------------------------------------
 # Box plots: matplotlib keeps no container for them, so rebuild each box
-# from the geometry of the lines boxplot() draws.
+# from the lines boxplot() draws.  For every box it draws, in this order:
+# the box outline (a closed line, or a PathPatch with patch_artist=True),
+# two whiskers, two caps, the median, the mean (optional) and the fliers
+# (a marker-only line, empty when there are none).
 # --------------------------------------------------------------------------
 
 
@@ -336,7 +352,9 @@ class _Box:
     pos_hi: float
     q1: float
     q3: float
+    notch_median: float | None = None
     median: float | None = None
+    median_index: int | None = None
     low: float | None = None
     high: float | None = None
     whiskers: int = 0
@@ -347,6 +365,18 @@ class _Box:
         return (self.pos_lo + self.pos_hi) / 2
 
 
+@dataclass
+class _Stroke:
+    """A line's points in (position, value) coordinates."""
+
+    points: np.ndarray
+    marker_only: bool
+
+    @property
+    def is_segment(self) -> bool:
+        return not self.marker_only and len(self.points) == 2
+
+
 def _find_boxes(lines, path_patches):
     """Return ``(boxes, vertical)`` if the artists form a box plot, else None."""
     outlines = [_closed_outline(line.get_xydata()) for line in lines]
@@ -355,10 +385,13 @@ def _find_boxes(lines, path_patches):
     if not outlines:
         return None
 
-    segments, markers = _segments_and_markers(lines)
+    strokes = [
+        _Stroke(_xy(line.get_xydata()), line.get_linestyle() in ("None", "none", "", " "))
+        for line in lines
+    ]
     best = None
     for vertical in (True, False):
-        boxes = _match_boxes(outlines, segments, markers, vertical)
+        boxes = _match_boxes(outlines, strokes, vertical)
         score = sum(2 * (b.median is not None) + b.whiskers for b in boxes)
         if best is None or score > best[0]:
             best = (score, boxes, vertical)
@@ -387,19 +420,7 @@ def _patch_outline(patch):
     return np.vstack([vertices, vertices[:1]])
 
 
-def _segments_and_markers(lines):
-    """Split lines into 2-point segments and marker-only point sets."""
-    segments, markers = [], []
-    for line in lines:
-        xy = _xy(line.get_xydata())
-        if line.get_linestyle() in ("None", "none", "", " "):
-            markers.append(xy)
-        elif len(xy) == 2 and np.isfinite(xy).all():
-            segments.append(xy)
-    return segments, markers
-
-
-def _match_boxes(outlines, segments, markers, vertical: bool):
+def _match_boxes(outlines, strokes, vertical: bool):
     """Build a box per outline and attach its whiskers, median and outliers.
 
     Coordinates are swapped for horizontal boxes so one code path handles
@@ -407,16 +428,14 @@ def _match_boxes(outlines, segments, markers, vertical: bool):
     """
     if not vertical:
         outlines = [o[:, ::-1] for o in outlines]
-        segments = [s[:, ::-1] for s in segments]
-        markers = [m[:, ::-1] for m in markers]
+        strokes = [_Stroke(s.points[:, ::-1], s.marker_only) for s in strokes]
 
     boxes = {}
     for outline in outlines:
         box = _box_from_outline(outline)
-        _attach_whiskers(box, segments)
-        if box.median is None:
-            _attach_median(box, segments)
-        _attach_outliers(box, markers)
+        _attach_whiskers(box, strokes)
+        _attach_median(box, strokes)
+        _attach_outliers(box, strokes)
         # Calling boxplot() twice redraws boxes at the same positions; keep
         # one box per position (the latest) in first-seen order.
         boxes[round(box.center, 9)] = box
@@ -442,50 +461,82 @@ def _box_from_outline(outline) -> _Box:
         float(v) for p, v in zip(pos.tolist(), val.tolist())
         if not (_close(p, pos_lo) or _close(p, pos_hi))
     ]
-    if inner:
-        box.median = inner[0]
+    box.notch_median = inner[0] if inner else None
     return box
 
 
-def _attach_whiskers(box: _Box, segments) -> None:
-    for seg in segments:
-        (p_a, v_a), (p_b, v_b) = seg
+def _attach_whiskers(box: _Box, strokes) -> None:
+    for stroke in strokes:
+        if not stroke.is_segment:
+            continue
+        (p_a, v_a), (p_b, v_b) = stroke.points.tolist()
         if not (_close(p_a, box.center) and _close(p_b, box.center)):
             continue
         lo, hi = min(v_a, v_b), max(v_a, v_b)
         if _close(hi, box.q1) and box.low is None:
-            box.low, box.whiskers = float(lo), box.whiskers + 1
+            box.low, box.whiskers = lo, box.whiskers + 1
         elif _close(lo, box.q3) and box.high is None:
-            box.high, box.whiskers = float(hi), box.whiskers + 1
+            box.high, box.whiskers = hi, box.whiskers + 1
     # Without whiskers (whis=0 or hidden), the box edges are the extremes.
     box.low = box.q1 if box.low is None else box.low
     box.high = box.q3 if box.high is None else box.high
 
 
-def _attach_median(box: _Box, segments) -> None:
+def _attach_median(box: _Box, strokes) -> None:
     # Candidates are flat segments inside the box.  Caps are flat too, but
-    # sit at the whisker ends and are narrower than the box; a mean line
+    # sit at the whisker ends and are narrower than a plain box; a mean line
     # (meanline=True) is as wide but drawn after the median.
     best_key = None
-    for order, seg in enumerate(segments):
-        (p_a, v_a), (p_b, v_b) = seg
-        if not _close(v_a, v_b) or not _between(v_a, box.q1, box.q3):
+    for index, stroke in enumerate(strokes):
+        if not _is_flat_inside(box, stroke):
             continue
-        if not (_between(p_a, box.pos_lo, box.pos_hi) and _between(p_b, box.pos_lo, box.pos_hi)):
+        (p_a, v_a), (p_b, _v_b) = stroke.points.tolist()
+        if box.notch_median is not None and not _close(v_a, box.notch_median):
             continue
         at_whisker_end = _close(v_a, box.low) or _close(v_a, box.high)
-        key = (not at_whisker_end, abs(p_b - p_a), -order)
+        key = (not at_whisker_end, abs(p_b - p_a), -index)
         if best_key is None or key > best_key:
-            best_key, box.median = key, float(v_a)
+            best_key, box.median, box.median_index = key, v_a, index
 
 
-def _attach_outliers(box: _Box, markers) -> None:
-    # Fliers sit on the box centre beyond the whiskers; a mean marker also
-    # sits on the centre but inside, which the range check drops.
-    for xy in markers:
-        for p, v in xy.tolist():
-            if _close(p, box.center) and (v < box.low or v > box.high):
-                box.outliers.append(float(v))
+def _is_level_across(box: _Box, stroke: _Stroke) -> bool:
+    """A level segment within the box's width: a cap, median or mean line."""
+    if not stroke.is_segment:
+        return False
+    (p_a, v_a), (p_b, v_b) = stroke.points.tolist()
+    return (
+        _close(v_a, v_b)
+        and _between(p_a, box.pos_lo, box.pos_hi)
+        and _between(p_b, box.pos_lo, box.pos_hi)
+    )
+
+
+def _is_flat_inside(box: _Box, stroke: _Stroke) -> bool:
+    """A level segment inside the box: a median candidate."""
+    return _is_level_across(box, stroke) and _between(
+        float(stroke.points[0, 1]), box.q1, box.q3
+    )
+
+
+def _attach_outliers(box: _Box, strokes) -> None:
+    # The marker-only lines right after the median are the optional mean
+    # marker and then the fliers, so the last of them holds the fliers.
+    # The range check keeps a lone mean marker (showfliers=False) out.
+    if box.median_index is None:
+        return
+    trailing = []
+    for stroke in strokes[box.median_index + 1:]:
+        if stroke.marker_only:
+            trailing.append(stroke.points)
+        elif not trailing and _is_level_across(box, stroke):
+            continue  # a mean drawn as a line (meanline=True)
+        else:
+            break
+    if trailing:
+        box.outliers = [
+            v for p, v in trailing[-1].tolist()
+            if _close(p, box.center) and (v < box.low or v > box.high)
+        ]
 
 
 def _close(a: float, b: float) -> bool:
@@ -501,10 +552,9 @@ def _between(value: float, lo: float, hi: float) -> bool:
 # --------------------------------------------------------------------------
 
 
-# matplotlib dates are supported from year 1 to 9999; outside that range
-# numpy/Python cannot produce a valid ISO string.
-_FIRST_DATE_DAY = -719_162.0  # 0001-01-01 relative to 1970-01-01
-_LAST_DATE_DAY = 2_932_897.0  # 10000-01-01 relative to 1970-01-01
+# ISO strings (and Python's datetime) cover years 1 to 9999 only.
+_FIRST_DATE = np.datetime64("0001-01-01T00:00:00", "us")
+_END_DATE = np.datetime64("10000-01-01T00:00:00", "us")
 _MICROS_PER_DAY = 86_400_000_000
 
 
@@ -514,7 +564,10 @@ class _AxisValues:
     def __init__(self, axis):
         self.axis = axis
         self.categories = _category_names(axis)
-        self.is_datetime = self.categories is None and _is_datetime_axis(axis)
+        self.period_freq = _pandas_period_freq(axis) if self.categories is None else None
+        self.is_datetime = self.categories is None and (
+            self.period_freq is not None or _is_datetime_axis(axis)
+        )
 
     @property
     def scale(self) -> str:
@@ -527,6 +580,11 @@ class _AxisValues:
     def values(self, numbers) -> list:
         """Convert matplotlib's internal floats to JSON values for this axis."""
         numbers = np.asarray(numbers, dtype=float)
+        if self.period_freq is not None:
+            try:
+                return _periods_to_iso(numbers, self.period_freq)
+            except Exception:
+                return _float_list(numbers)
         if self.is_datetime:
             return _dates_to_iso(numbers)
         if self.categories is not None:
@@ -538,7 +596,7 @@ class _AxisValues:
         locs, labels = self._all_ticks()
         lo, hi = sorted(float(v) for v in self.axis.get_view_interval())
         slack = (hi - lo) * 1e-9
-        keep = [i for i, loc in enumerate(locs) if lo - slack <= loc <= hi + slack]
+        keep = [i for i, loc in enumerate(locs.tolist()) if lo - slack <= loc <= hi + slack]
         ticks = self.values(locs[keep])
         if self.categories is None and not self.is_datetime:
             # Locators step in binary floats: 1.2000000000000002 -> 1.2.
@@ -552,19 +610,32 @@ class _AxisValues:
             if isinstance(category, str):
                 return category
         locs, labels = self._all_ticks()
-        for loc, label in zip(locs.tolist(), labels):
-            if label and _close(loc, position):
+        labelled = [(loc, label) for loc, label in zip(locs.tolist(), labels) if label]
+        for loc, label in labelled:
+            if _close(loc, position):
                 return label
+        # Hand-placed ticks (set_xticks, pandas' bar plots) label a group of
+        # bars drawn beside the tick, so the nearest tick names the bar.
+        if labelled and isinstance(self.axis.get_major_locator(), mticker.FixedLocator):
+            return min(labelled, key=lambda item: abs(item[0] - position))[1]
         if self.is_datetime:
-            return _dates_to_iso([position])[0] or ""
+            return self.values([position])[0] or ""
         return _format_number(position)
 
     def _all_ticks(self) -> tuple[np.ndarray, list]:
-        locs = np.asarray(self.axis.get_majorticklocs(), dtype=float)
+        """All major tick locations and labels; none if the axis can't tick.
+
+        Locators can fail on data the scale cannot show (a logit axis over
+        values outside (0, 1)); the chart is still worth returning.
+        """
+        try:
+            locs = np.asarray(self.axis.get_majorticklocs(), dtype=float).ravel()
+        except Exception:
+            return np.empty(0), []
         try:
             # Ask the formatter directly: get_ticklabels() returns labels for
             # both sides of the axis, or none if one side's labels are off.
-            labels = self.axis.get_major_formatter().format_ticks(locs)
+            labels = list(self.axis.get_major_formatter().format_ticks(locs))
         except Exception:
             labels = [""] * len(locs)
         return locs, [_clean_text(str(label)) for label in labels]
@@ -606,18 +677,50 @@ def _is_datetime_axis(axis) -> bool:
     )
 
 
+def _pandas_period_freq(axis):
+    """The period frequency when pandas drew a time series on this axis.
+
+    ``Series.plot()`` on a DatetimeIndex stores period ordinals (months since
+    1970 for monthly data, ...), not matplotlib dates; pandas' tick locator
+    carries the frequency needed to turn them back into timestamps.
+    """
+    locator = axis.get_major_locator()
+    if not type(locator).__module__.startswith("pandas."):
+        return None
+    return getattr(locator, "freq", None)
+
+
+def _periods_to_iso(ordinals: np.ndarray, freq) -> list:
+    pd = sys.modules["pandas"]  # pandas drew the axis, so it is imported
+    valid = np.isfinite(ordinals)
+    whole = np.where(valid, np.rint(ordinals), 0).astype(np.int64)
+    if hasattr(pd.PeriodIndex, "from_ordinals"):  # pandas >= 2.2
+        periods = pd.PeriodIndex.from_ordinals(whole, freq=freq)
+    else:
+        periods = pd.PeriodIndex(ordinal=whole, freq=freq)
+    stamps = np.asarray(periods.to_timestamp()).astype("datetime64[us]")
+    return _stamps_to_iso(stamps, valid)
+
+
 def _dates_to_iso(days) -> list:
-    """matplotlib date numbers (days since the epoch) -> ISO strings, vectorised."""
+    """matplotlib date numbers (days since its epoch) -> ISO strings, vectorised."""
     days = np.asarray(days, dtype=float)
-    valid = np.isfinite(days) & (days >= _FIRST_DATE_DAY) & (days < _LAST_DATE_DAY)
+    epoch = np.datetime64(mdates.get_epoch(), "us")
+    # Range-check in days first so the integer conversion cannot overflow.
+    first = (_FIRST_DATE - epoch).astype(np.int64) / _MICROS_PER_DAY
+    end = (_END_DATE - epoch).astype(np.int64) / _MICROS_PER_DAY
+    valid = np.isfinite(days) & (days >= first) & (days < end)
     micros = np.zeros(days.shape, dtype=np.int64)
     micros[valid] = np.rint(days[valid] * _MICROS_PER_DAY).astype(np.int64)
-    epoch = np.datetime64(mdates.get_epoch(), "us")
-    stamps = epoch + micros.astype("timedelta64[us]")
-    text = np.datetime_as_string(stamps, unit=_iso_unit(micros[valid])).tolist()
-    if not valid.all():
-        for index in np.flatnonzero(~valid).tolist():
-            text[index] = None
+    return _stamps_to_iso(epoch + micros.astype("timedelta64[us]"), valid)
+
+
+def _stamps_to_iso(stamps: np.ndarray, valid: np.ndarray) -> list:
+    """datetime64[us] values -> ISO strings, None where ``valid`` is False."""
+    micros = stamps.astype(np.int64)[valid]
+    text = np.datetime_as_string(stamps, unit=_iso_unit(micros)).tolist()
+    for index in np.flatnonzero(~valid).tolist():
+        text[index] = None
     return text
 
 

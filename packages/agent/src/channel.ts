@@ -9,6 +9,7 @@ export class Channel<T> implements AsyncIterable<T> {
   private waiter: ((r: IteratorResult<T>) => void) | null = null;
   private closed = false;
   private drainListeners: (() => void)[] = [];
+  private behind = false;
 
   constructor(
     private readonly highWater = 4 << 20,
@@ -31,6 +32,7 @@ export class Channel<T> implements AsyncIterable<T> {
     }
     this.items.push({ value, size });
     this.bytes += size;
+    if (this.full) this.behind = true;
     return !this.full;
   }
 
@@ -50,9 +52,9 @@ export class Channel<T> implements AsyncIterable<T> {
   private next(): Promise<IteratorResult<T>> {
     const item = this.items.shift();
     if (item) {
-      const wasFull = this.full;
       this.bytes -= item.size;
-      if (wasFull && this.bytes < this.highWater / 2) {
+      if (this.behind && this.bytes < this.highWater / 2) {
+        this.behind = false;
         const ls = this.drainListeners;
         this.drainListeners = [];
         for (const l of ls) l();

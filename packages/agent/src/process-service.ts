@@ -20,20 +20,10 @@ function keepaliveMs(ctx: HandlerContext, fallbackSeconds: number): number {
   return (Number.isFinite(s) && s > 0 ? s : fallbackSeconds) * 1000;
 }
 
-/**
- * Streams a process's events to one client. On the client's deadline
- * (Connect-Timeout-Ms) the process is killed, as envd does; a client that merely goes
- * away detaches and leaves the process running.
- */
-async function* follow(proc: ManagedProcess, ctx: HandlerContext, keepalive: number, killOnDeadline: boolean) {
+/** Streams a process's events to one client; a client that goes away only detaches. */
+async function* follow(proc: ManagedProcess, ctx: HandlerContext, keepalive: number) {
   const ch = proc.subscribe(keepalive);
-  const onAbort = () => {
-    const reason = ctx.signal.reason;
-    if (killOnDeadline && reason instanceof ConnectError && reason.code === Code.DeadlineExceeded) {
-      proc.signal('SIGKILL');
-    }
-    proc.unsubscribe(ch);
-  };
+  const onAbort = () => proc.unsubscribe(ch);
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   try {
     for await (const ev of ch as AsyncIterable<ProcEvent>) {
@@ -72,12 +62,19 @@ export function processService(table: ProcessTable, defaultKeepaliveSeconds: num
         stdin: req.stdin ?? false,
         user,
       });
-      yield* follow(proc, ctx, keepaliveMs(ctx, defaultKeepaliveSeconds), true);
+      // envd's rule: the request's deadline is the process's deadline, whether or not
+      // the client is still attached when it passes.
+      const deadline = ctx.timeoutMs();
+      if (deadline !== undefined) {
+        const timer = setTimeout(() => proc.signal('SIGKILL'), deadline);
+        proc.child.once('close', () => clearTimeout(timer));
+      }
+      yield* follow(proc, ctx, keepaliveMs(ctx, defaultKeepaliveSeconds));
     },
 
     async *connect(req, ctx) {
       const proc = table.find(selector(req.process), true);
-      yield* follow(proc, ctx, keepaliveMs(ctx, defaultKeepaliveSeconds), false);
+      yield* follow(proc, ctx, keepaliveMs(ctx, defaultKeepaliveSeconds));
     },
 
     sendInput(req) {
