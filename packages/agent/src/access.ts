@@ -28,10 +28,9 @@ function deny(p: string, user: SandboxUser, what: string): never {
 function checkTraverse(dir: string, user: SandboxUser): void {
   if (user.uid === 0) return;
   let cur = '/';
-  for (const part of dir.split('/').filter(Boolean)) {
-    const st = fs.statSync(cur);
-    if (!allowed(st, user, X)) deny(cur, user, 'enter');
+  for (const part of ['', ...dir.split('/').filter(Boolean)]) {
     cur = path.join(cur, part);
+    if (!allowed(fs.statSync(cur), user, X)) deny(cur, user, 'enter');
   }
 }
 

@@ -97,7 +97,7 @@ function tunnel(req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) {
 }
 
 const server = http2.createServer({
-  settings: { initialWindowSize: 8 << 20, maxConcurrentStreams: 10_000 },
+  settings: { initialWindowSize: 8 << 20, maxFrameSize: 1 << 20, maxConcurrentStreams: 10_000 },
   maxSessionMemory: 64,
 });
 server.on('request', route);

@@ -28,6 +28,10 @@ export interface AgentConnection {
   exited: Promise<void>;
 }
 
+// No cgroup namespace: one made here would be rooted at the runtime's own cgroups
+// (bwrap is not yet in the sandbox's when it unshares), and would let sandbox root mount
+// the host's cgroup hierarchies from their root: every sandbox's groups and every host
+// pid in view. In the host's cgroup namespace such a mount needs host privileges.
 function bwrapArgs(spec: LaunchSpec): string[] {
   const agentConfig = {
     controlFd: CONTROL_FD,
@@ -36,7 +40,7 @@ function bwrapArgs(spec: LaunchSpec): string[] {
     kernelDriver: '/opt/e2b/python/kernel_driver.py',
   };
   return [
-    '--unshare-user', '--unshare-pid', '--unshare-net', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try',
+    '--unshare-user', '--unshare-pid', '--unshare-net', '--unshare-ipc', '--unshare-uts',
     '--userns-block-fd', '4', '--info-fd', '3',
     '--die-with-parent', '--new-session',
     '--cap-add', 'ALL',
@@ -95,7 +99,7 @@ export function launch(spec: LaunchSpec, log: (line: string) => void): Promise<A
       const sock = (bwrap.stdio as unknown as Socket[])[CONTROL_FD];
       const session = http2.connect('http://sandbox-agent', {
         createConnection: () => sock,
-        settings: { initialWindowSize: 8 << 20, enablePush: false },
+        settings: { initialWindowSize: 8 << 20, maxFrameSize: 1 << 20, enablePush: false },
         maxSessionMemory: 64,
       });
       session.on('error', () => {});

@@ -51,7 +51,7 @@ export function fileSignature(path: string, operation: string, user: string, tok
   return `v1_${createHash('sha256').update(raw).digest('base64').replace(/=+$/, '')}`;
 }
 
-function signedFileSandbox(req: IncomingMessage, registry: SandboxRegistry): Sandbox | undefined | 'expired' {
+function signedFileSandbox(req: IncomingMessage, registry: SandboxRegistry): Sandbox | undefined | 'expired' | 'invalid' {
   const url = new URL(req.url ?? '/', 'http://x');
   if (url.pathname !== '/files') return undefined;
   const sig = url.searchParams.get('signature');
@@ -66,7 +66,8 @@ function signedFileSandbox(req: IncomingMessage, registry: SandboxRegistry): San
       return s;
     }
   }
-  return undefined;
+  // A signed URL names no sandbox but through its signature: one that matches none is void.
+  return req.headers['e2b-sandbox-id'] ? undefined : 'invalid';
 }
 
 export class SandboxProxy {
@@ -79,8 +80,8 @@ export class SandboxProxy {
   /** True when the request was sandbox traffic (and has been answered or forwarded). */
   handle(req: IncomingMessage, res: ServerResponse): boolean {
     const signed = signedFileSandbox(req, this.registry);
-    if (signed === 'expired') {
-      sendError(res, 401, 'the signed URL has expired');
+    if (signed === 'expired' || signed === 'invalid') {
+      sendError(res, 401, signed === 'expired' ? 'the signed URL has expired' : 'invalid file URL signature');
       return true;
     }
     if (signed) {
