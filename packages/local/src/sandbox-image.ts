@@ -85,6 +85,8 @@ export function mountArgs(plan: MountPlan): string[] {
   a.push('--perms', '0700', '--size', String(64 * 2 ** 20), '--tmpfs', '/root');
   a.push('--perms', '1777', '--size', String(64 * 2 ** 20), '--tmpfs', '/dev/shm');
   a.push('--dir', '/var', '--symlink', '../tmp', '/var/tmp');
+  // bwrap would make these parents 0700; user processes must reach the kernel driver.
+  a.push('--perms', '0755', '--dir', '/opt', '--perms', '0755', '--dir', '/opt/e2b');
   a.push('--ro-bind', plan.image.agentBundle, '/opt/e2b/agent.mjs');
   a.push('--ro-bind', plan.image.pythonDir, '/opt/e2b/python');
   for (const { name, hostDir } of plan.cgroupDirs) a.push('--bind', hostDir, `/run/e2b/cgroup/${name}`);
