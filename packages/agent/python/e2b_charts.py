@@ -47,9 +47,7 @@ def chart_from_figure(fig) -> dict | None:
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         try:
-            axes = [
-                ax for ax in fig.get_axes() if ax.get_visible() and not _is_colorbar(ax)
-            ]
+            axes = list(fig.get_axes())
         except Exception:
             return None
         charts = [c for c in map(_safe_chart_from_axes, axes) if c is not None]
@@ -70,6 +68,8 @@ def _safe_chart_from_axes(ax) -> dict | None:
 
 
 def _chart_from_axes(ax) -> dict | None:
+    if not ax.get_visible() or _is_colorbar(ax):
+        return None
     inventory = _Inventory.of(ax)
     if inventory.is_empty():
         return None
@@ -264,8 +264,17 @@ def _point_chart(chart_type: str, ax, series) -> dict:
 
 
 def _line_chart(ax, lines) -> dict:
+    # errorbar() puts the user's label on its container, not on the line.
+    container_labels = {
+        id(c.lines[0]): c.get_label()
+        for c in ax.containers
+        if isinstance(c, ErrorbarContainer) and c.lines[0] is not None
+    }
     series = (
-        (_series_label(line.get_label(), "Line", index), _xy(line.get_xydata()))
+        (
+            _series_label(container_labels.get(id(line), line.get_label()), "Line", index),
+            _xy(line.get_xydata()),
+        )
         for index, line in enumerate(lines)
     )
     return _point_chart("line", ax, series)
@@ -443,24 +452,21 @@ def _match_boxes(outlines, strokes, vertical: bool):
 
 
 def _box_from_outline(outline) -> _Box:
-    pos, val = outline[:, 0], outline[:, 1]
-    pos_lo, pos_hi = float(pos.min()), float(pos.max())
+    pos, val = outline[:, 0].tolist(), outline[:, 1].tolist()
+    pos_lo, pos_hi = min(pos), max(pos)
     # The quartiles are the edges running the full box width.  The bounding
     # box is not enough: a notch can reach past the quartiles.
     edges = [
-        float(val[i])
+        val[i]
         for i in range(len(outline) - 1)
         if _close(val[i], val[i + 1])
         and _close(min(pos[i], pos[i + 1]), pos_lo)
         and _close(max(pos[i], pos[i + 1]), pos_hi)
     ]
-    q1, q3 = (min(edges), max(edges)) if edges else (float(val.min()), float(val.max()))
+    q1, q3 = (min(edges), max(edges)) if edges else (min(val), max(val))
     box = _Box(pos_lo, pos_hi, q1, q3)
     # A notched outline passes through the median at its narrowest points.
-    inner = [
-        float(v) for p, v in zip(pos.tolist(), val.tolist())
-        if not (_close(p, pos_lo) or _close(p, pos_hi))
-    ]
+    inner = [v for p, v in zip(pos, val) if not (_close(p, pos_lo) or _close(p, pos_hi))]
     box.notch_median = inner[0] if inner else None
     return box
 
