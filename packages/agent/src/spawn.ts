@@ -1,8 +1,9 @@
-// The one place that starts user processes. Every process user code can control goes
-// through the wrapper below, which (1) moves itself into the sandbox's limit cgroups
-// before any user code runs, so a fork bomb is born inside its pids limit; (2) closes
-// the agent's control socket so user code can never talk to the runtime; (3) drops to
-// the requested user with no capabilities before exec.
+// The one place that starts user processes. Each starts as the requested user (the
+// kernel drops every capability when sandbox root switches to an unprivileged uid, and
+// bwrap's no_new_privs keeps setuid binaries from giving any back), then runs the
+// wrapper below, which (1) moves itself into the sandbox's limit cgroups before any
+// user code runs, so a fork bomb is born inside its pids limit, and (2) closes the
+// agent's control socket so user code can never talk to the runtime.
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import type { SandboxUser } from './users.js';
 
@@ -10,9 +11,7 @@ const WRAPPER = [
   'n=$1; shift',
   'while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; shift; n=$((n-1)); done',
   'exec 9>&-',
-  'uid=$1; gid=$2; shift 2',
-  'if [ "$uid" = 0 ]; then exec "$@"; fi',
-  'exec setpriv --reuid="$uid" --regid="$gid" --init-groups --inh-caps=-all --ambient-caps=-all --bounding-set=-all -- "$@"',
+  'exec "$@"',
 ].join('\n');
 
 /** Exit status the wrapper uses when it cannot place the process in its cgroup. */
@@ -33,9 +32,9 @@ export class Spawner {
   spawn(o: SpawnOptions): ChildProcess {
     return spawn(
       '/bin/sh',
-      ['-c', WRAPPER, 'e2b-spawn', String(this.cgroupProcs.length), ...this.cgroupProcs,
-        String(o.user.uid), String(o.user.gid), o.cmd, ...o.args],
+      ['-c', WRAPPER, 'e2b-spawn', String(this.cgroupProcs.length), ...this.cgroupProcs, o.cmd, ...o.args],
       {
+        ...(o.user.uid === 0 ? {} : { uid: o.user.uid, gid: o.user.gid }),
         cwd: o.cwd,
         env: o.env,
         stdio: o.stdio,

@@ -34,6 +34,16 @@ function tryWrite(file: string, value: string | number): void {
   }
 }
 
+/**
+ * Lets every uid of the sandbox move its own processes into the group (the kernel only
+ * lets a process move itself or its own uid's processes): the file is reachable only
+ * through the sandbox's bind mount and from the host.
+ */
+function joinable(procsFile: string, owner: number): void {
+  fs.chownSync(procsFile, owner, owner);
+  fs.chmodSync(procsFile, 0o666);
+}
+
 function pidsIn(dir: string): number[] {
   try {
     return fs.readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
@@ -74,7 +84,7 @@ class V1Cgroup implements SandboxCgroup {
     this.userDirs = V1_CONTROLLERS.map((c) => ({ name: c, hostDir: path.join(ROOT, c, GROUP, RUNTIME, id) }));
     for (const { hostDir } of this.userDirs) {
       fs.mkdirSync(hostDir, { recursive: true });
-      fs.chownSync(path.join(hostDir, 'cgroup.procs'), owner, owner);
+      joinable(path.join(hostDir, 'cgroup.procs'), owner);
     }
     const [mem, pids, cpu] = this.userDirs.map((d) => d.hostDir);
     const bytes = limits.memoryMB * 2 ** 20;
@@ -117,8 +127,8 @@ class V2Cgroup implements SandboxCgroup {
     write(path.join(this.top, 'cgroup.subtree_control'), '+memory +pids +cpu');
     fs.mkdirSync(user);
     // Moving a process from agent/ to user/ needs write access to their common parent.
-    fs.chownSync(path.join(this.top, 'cgroup.procs'), owner, owner);
-    fs.chownSync(path.join(user, 'cgroup.procs'), owner, owner);
+    joinable(path.join(this.top, 'cgroup.procs'), owner);
+    joinable(path.join(user, 'cgroup.procs'), owner);
     write(path.join(user, 'memory.max'), limits.memoryMB * 2 ** 20);
     tryWrite(path.join(user, 'memory.swap.max'), 0);
     write(path.join(user, 'pids.max'), limits.maxProcesses);

@@ -89,6 +89,8 @@ export function mountArgs(plan: MountPlan): string[] {
   a.push('--perms', '0755', '--dir', '/opt', '--perms', '0755', '--dir', '/opt/e2b');
   a.push('--ro-bind', plan.image.agentBundle, '/opt/e2b/agent.mjs');
   a.push('--ro-bind', plan.image.pythonDir, '/opt/e2b/python');
+  // Every user process joins these groups itself, so every uid must reach them.
+  for (const dir of ['/run', '/run/e2b', '/run/e2b/cgroup']) a.push('--perms', '0755', '--dir', dir);
   for (const { name, hostDir } of plan.cgroupDirs) a.push('--bind', hostDir, `/run/e2b/cgroup/${name}`);
   a.push('--remount-ro', '/');
   return a;
