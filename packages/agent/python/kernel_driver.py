@@ -20,6 +20,8 @@ Events (every event but "ready" carries "seq"):
   {"seq", "ev": "started", "execution_count": int}  user code is about to run
   {"seq", "ev": "display", "data": {mime: value}, "main": bool}
   {"seq", "ev": "error", "name": str, "value": str, "traceback": str}
+  {"seq", "ev": "sync"}                             no content: orders stdout against
+                                                    stderr (see OrderedText)
   {"seq", "ev": "done"}                             the execution is over
 
 Interrupts arrive as SIGINT; see Interrupts.
@@ -28,6 +30,7 @@ Interrupts arrive as SIGINT; see Interrupts.
 import base64
 import contextlib
 import ctypes
+import io
 import json
 import math
 import os
@@ -105,6 +108,7 @@ class Channel:
         self._out = os.dup(1)
         self._err = os.dup(2)
         self._libc = ctypes.CDLL(None)
+        self._last_stream = None  # written to since the last event (see OrderedText)
 
     def ready(self):
         _write_all(EVENTS_FD, b'{"ev": "ready"}\n')
@@ -125,6 +129,44 @@ class Channel:
             _write_all(self._out, marker)
             _write_all(self._err, marker)
             _write_all(EVENTS_FD, b'{"seq": %d, ' % self._seq + body + b"\n")
+            self._last_stream = None
+
+    def before_write(self, name):
+        """Called before text is written to sys.stdout or sys.stderr (name 1 or 2): a
+        switch from one to the other since the last event gets a sync point first."""
+        last, self._last_stream = self._last_stream, name
+        if last is not None and last != name:
+            self.emit({"ev": "sync"})
+
+
+class OrderedText(io.TextIOWrapper):
+    """sys.stdout and sys.stderr. fd 1 and fd 2 are separate pipes, so by themselves
+    they tell the agent nothing about how lines on one interleave with lines on the
+    other: print(a); print(b, file=sys.stderr); print(c) could arrive as a, c, b. A
+    write that switches streams is preceded by a sync event, whose markers put what
+    was written before the switch ahead of what is written after it. (Writes that
+    bypass these objects, from child processes or to sys.stdout.buffer, are ordered
+    against events only.)"""
+
+    channel = None
+    fd = None
+
+    def write(self, text):
+        if text and self.channel is not None:
+            self.channel.before_write(self.fd)
+        return super().write(text)
+
+
+def install_ordered_streams(channel):
+    for name in ("stdout", "stderr"):
+        old = getattr(sys, name)
+        encoding = old.encoding
+        new = OrderedText(old.detach(), encoding=encoding, errors="backslashreplace",
+                          newline="\n", line_buffering=True)
+        new.channel = channel
+        new.fd = 1 if name == "stdout" else 2
+        setattr(sys, name, new)
+        setattr(sys, "__%s__" % name, new)
 
 
 def json_safe(value):
@@ -332,15 +374,13 @@ def execute(shell, channel, interrupts, environment, command):
 def main():
     for fd in (EVENTS_FD, COMMANDS_FD):
         os.set_inheritable(fd, False)  # child processes of user code must not see them
-    # Each line reaches the agent as it is printed; text Python cannot encode is escaped
-    # rather than failing the print, as in Jupyter.
-    sys.stdout.reconfigure(line_buffering=True, errors="backslashreplace")
-    sys.stderr.reconfigure(line_buffering=True, errors="backslashreplace")
-
     commands = os.fdopen(COMMANDS_FD, "rb")
     init = json.loads(commands.readline())
     interrupts = Interrupts()
     channel = Channel(init["marker"].encode("latin-1"), interrupts)
+    # Each line reaches the agent as it is printed, in order across stdout and stderr;
+    # text Python cannot encode is escaped rather than failing the print, as in Jupyter.
+    install_ordered_streams(channel)
     environment = Environment()
     environment.apply_global(init.get("global_env") or {})
     prepare_sys_path()

@@ -31,6 +31,8 @@ type DriverEvent =
   | { seq: number; ev: 'started'; execution_count: number }
   | { seq: number; ev: 'display'; data: Record<string, unknown>; main: boolean }
   | { seq: number; ev: 'error'; name: string; value: string; traceback: string }
+  // No content: only its markers count, ordering stdout against stderr (Sequencer).
+  | { seq: number; ev: 'sync' }
   | { seq: number; ev: 'done' };
 
 interface ActiveRun {
