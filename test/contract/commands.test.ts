@@ -3,7 +3,7 @@
 // envs, cwd, deadlines, and the errors bad input gets.
 import { describe, expect, test } from 'vitest';
 import { Sandbox, CommandExitError, InvalidArgumentError, TimeoutError } from 'e2b';
-import { useRuntime, eventually } from '../support/runtime.js';
+import { useRuntime, eventually, jsonOf } from '../support/runtime.js';
 import { beforeAll, afterAll } from 'vitest';
 
 const h = useRuntime();
@@ -19,7 +19,7 @@ describe('foreground commands', () => {
   test('stdout, stderr and exit code', async () => {
     const r = await sbx.commands.run('echo out; echo err >&2; exit 0');
     expect(r).toMatchObject({ exitCode: 0, stdout: 'out\n', stderr: 'err\n' });
-    const err = await sbx.commands.run('echo partial; exit 3').catch((e) => e);
+    const err = await sbx.commands.run('echo partial; exit 3').catch((e: CommandExitError) => e);
     expect(err).toBeInstanceOf(CommandExitError);
     expect(err.exitCode).toBe(3);
     expect(err.stdout).toBe('partial\n');
@@ -79,7 +79,7 @@ describe('background commands', () => {
   });
 
   test('timeoutMs: 0 keeps a long command running; list, connect and kill it', async () => {
-    const handle = await sbx.commands.run('echo started; sleep 600', { background: true, timeoutMs: 0, tag: undefined });
+    const handle = await sbx.commands.run('echo started; sleep 600', { background: true, timeoutMs: 0 });
     const listed = await sbx.commands.list();
     expect(listed.some((p) => p.pid === handle.pid && p.cmd === '/bin/bash')).toBe(true);
     await handle.disconnect();
@@ -87,7 +87,7 @@ describe('background commands', () => {
     const again = await sbx.commands.connect(handle.pid);
     expect(again.pid).toBe(handle.pid);
     expect(await sbx.commands.kill(handle.pid)).toBe(true);
-    const end = await again.wait().catch((e) => e);
+    const end = await again.wait().catch((e: CommandExitError) => e);
     expect(end).toBeInstanceOf(CommandExitError);
     expect(end.error).toBe('signal: killed');
     expect(await sbx.commands.kill(handle.pid)).toBe(false);
@@ -138,7 +138,7 @@ describe('access control', () => {
       body: '{}',
     });
     expect(r.status).toBe(401);
-    expect((await r.json()).code).toBe('unauthenticated');
+    expect((await jsonOf(r)).code).toBe('unauthenticated');
   });
 
   test('malformed Connect requests get Connect errors', async () => {
@@ -150,7 +150,7 @@ describe('access control', () => {
     };
     const bad = await fetch(h.rt.url + '/process.Process/List', { method: 'POST', headers, body: '{nope' });
     expect(bad.status).toBe(400);
-    expect((await bad.json()).code).toBe('invalid_argument');
+    expect((await jsonOf(bad)).code).toBe('invalid_argument');
     const unknown = await fetch(h.rt.url + '/process.Process/Nope', { method: 'POST', headers, body: '{}' });
     expect(unknown.status).toBe(404);
     // A stream request whose envelope is cut short.

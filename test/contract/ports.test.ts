@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { describe, expect, test, beforeAll, afterAll } from 'vitest';
 import WebSocket from 'ws';
 import { Sandbox } from 'e2b';
-import { useRuntime, eventually } from '../support/runtime.js';
+import { useRuntime, eventually, jsonOf } from '../support/runtime.js';
 
 const h = useRuntime();
 let sbx: Sandbox;
@@ -74,11 +74,11 @@ describe('HTTP to a server in the sandbox', () => {
   test('by a loopback URL any client can open (extension endpoint)', async () => {
     const res = await fetch(`${h.rt.url}/sandboxes/${sbx.sandboxId}/ports/8000`, { method: 'POST', headers: { 'x-api-key': 'k' } });
     expect(res.status).toBe(201);
-    const { url } = await res.json();
+    const { url } = await jsonOf(res);
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(await (await fetch(url + '/index.html')).text()).toBe('<h1>hello from the sandbox</h1>');
     // Asking again gives the same listener.
-    const again = await (await fetch(`${h.rt.url}/sandboxes/${sbx.sandboxId}/ports/8000`, { method: 'POST', headers: { 'x-api-key': 'k' } })).json();
+    const again = await jsonOf(fetch(`${h.rt.url}/sandboxes/${sbx.sandboxId}/ports/8000`, { method: 'POST', headers: { 'x-api-key': 'k' } }));
     expect(again.url).toBe(url);
     const bad = await fetch(`${h.rt.url}/sandboxes/${sbx.sandboxId}/ports/70000`, { method: 'POST', headers: { 'x-api-key': 'k' } });
     expect(bad.status).toBe(400);
@@ -100,7 +100,7 @@ describe('WebSocket', () => {
 
   test('through Host routing and through the loopback URL', async () => {
     expect(await echo(h.rt.url.replace('http', 'ws') + '/', { host: sbx.getHost(8001) })).toBe('ping through the proxy');
-    const { url } = await (await fetch(`${h.rt.url}/sandboxes/${sbx.sandboxId}/ports/8001`, { method: 'POST', headers: { 'x-api-key': 'k' } })).json();
+    const { url } = await jsonOf(fetch(`${h.rt.url}/sandboxes/${sbx.sandboxId}/ports/8001`, { method: 'POST', headers: { 'x-api-key': 'k' } }));
     expect(await echo(url.replace('http', 'ws') + '/')).toBe('ping through the proxy');
   });
 });
@@ -115,7 +115,7 @@ describe('closed ports and dead sandboxes', () => {
   test('a killed sandbox answers 502, its loopback listeners close', async () => {
     const other = await Sandbox.create(h.opts);
     await other.commands.run('python3 -m http.server 8000 --bind 127.0.0.1', { background: true, timeoutMs: 0 });
-    const { url } = await (await fetch(`${h.rt.url}/sandboxes/${other.sandboxId}/ports/8000`, { method: 'POST', headers: { 'x-api-key': 'k' } })).json();
+    const { url } = await jsonOf(fetch(`${h.rt.url}/sandboxes/${other.sandboxId}/ports/8000`, { method: 'POST', headers: { 'x-api-key': 'k' } }));
     await other.kill();
     const r = await get(h.rt.url + '/', { host: other.getHost(8000) });
     expect(r.status).toBe(502);

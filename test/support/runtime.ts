@@ -1,6 +1,6 @@
 // Test fixtures: a real local runtime per test file, and SDK options pointing at it.
 import { afterAll, beforeAll } from 'vitest';
-import { Sandbox } from 'e2b';
+import { Sandbox, type SandboxOpts } from 'e2b';
 import { startLocalRuntime, type LocalRuntime, type RuntimeConfig } from '../../packages/local/src/index.js';
 
 export interface RuntimeHandle {
@@ -23,13 +23,19 @@ export function useRuntime(overrides: Partial<RuntimeConfig> = {}): RuntimeHandl
 }
 
 /** Creates a sandbox, runs fn, and always kills the sandbox. */
-export async function withSandbox<T>(h: RuntimeHandle, fn: (s: Sandbox) => Promise<T>, createOpts: Parameters<typeof Sandbox.create>[0] = {}): Promise<T> {
+export async function withSandbox<T>(h: RuntimeHandle, fn: (s: Sandbox) => Promise<T>, createOpts: SandboxOpts = {}): Promise<T> {
   const sbx = await Sandbox.create({ ...h.opts, ...createOpts });
   try {
     return await fn(sbx);
   } finally {
     await sbx.kill().catch(() => {});
   }
+}
+
+/** fetch() + JSON, typed loosely: tests check shapes with expect(). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function jsonOf(res: Response | Promise<Response>): Promise<any> {
+  return (await res).json();
 }
 
 /** Polls until cond() is true or the time is up; for effects that are eventually true. */
