@@ -20,6 +20,12 @@ import { DEFAULT_USER } from './users.js';
 const config = loadConfig();
 delete process.env.E2B_AGENT_CONFIG;
 closeInheritedFds([config.controlFd]);
+// Changing the effective uid makes the kernel mark this process non-dumpable, and it
+// stays so: then only CAP_SYS_PTRACE, which no process in the sandbox has, lets anyone
+// trace the agent, read its memory or copy its descriptors (the control socket), sandbox
+// root included. The capabilities come back with uid 0.
+process.seteuid!(65534);
+process.seteuid!(0);
 
 // The home directory is a fresh tmpfs owned by sandbox root; it belongs to the user.
 fs.chownSync(DEFAULT_USER.home, DEFAULT_USER.uid, DEFAULT_USER.gid);

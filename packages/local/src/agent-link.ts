@@ -58,6 +58,11 @@ export function forwardRequest(
     if (!res.headersSent) onFailure(new AgentGoneError(err.message));
     else res.destroy();
   });
+  // A session that goes away (the agent died) closes its streams without an 'error'.
+  stream.on('close', () => {
+    if (!res.headersSent) onFailure(new AgentGoneError(`agent stream closed (code ${stream.rstCode})`));
+    else if (!res.writableEnded) res.destroy();
+  });
   const cancel = () => {
     if (!stream.closed) stream.close(http2.constants.NGHTTP2_CANCEL);
   };
@@ -91,5 +96,6 @@ export function openTunnel(session: http2.ClientHttp2Session, port: number): Pro
       }
     });
     stream.once('error', (err) => reject(new AgentGoneError(err.message)));
+    stream.once('close', () => reject(new AgentGoneError(`agent stream closed (code ${stream.rstCode})`)));
   });
 }

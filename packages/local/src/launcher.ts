@@ -5,6 +5,7 @@
 // the agent serving, the runtime the client.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
 import http2 from 'node:http2';
 import type { Socket } from 'node:net';
 import { RANGE } from './uid-slots.js';
@@ -43,7 +44,7 @@ function bwrapArgs(spec: LaunchSpec): string[] {
     '--unshare-user', '--unshare-pid', '--unshare-net', '--unshare-ipc', '--unshare-uts',
     '--userns-block-fd', '4', '--info-fd', '3',
     '--die-with-parent', '--new-session',
-    '--cap-add', 'ALL',
+    '--cap-add', 'ALL', '--cap-drop', 'CAP_SYS_PTRACE',
     '--hostname', 'e2b.local',
     ...mountArgs(spec),
     '--chdir', '/home/user',
@@ -103,9 +104,24 @@ export function launch(spec: LaunchSpec, log: (line: string) => void): Promise<A
         maxSessionMemory: 64,
       });
       session.on('error', () => {});
-      session.once('connect', () => {
-        session.setLocalWindowSize(32 << 20);
+      session.once('connect', () => session.setLocalWindowSize(32 << 20));
+      session.once('remoteSettings', () => {
         if (settled) return;
+        // The agent has spoken, so the sandbox's init has forked it: init itself now joins
+        // the user limits. It only reaps orphans, but sandbox root can ptrace it (same uid, no
+        // capabilities), and whatever it is made to fork must not land outside the limits.
+        try {
+          for (const { hostDir } of spec.cgroupDirs) fs.writeFileSync(path.join(hostDir, 'cgroup.procs'), String(initPid));
+        } catch (err) {
+          return fail(new Error(`cannot set up sandbox ${spec.id}: ${(err as Error).message}`));
+        }
+        try {
+          // Never the OOM killer's pick, where the runtime may say so (CAP_SYS_RESOURCE):
+          // its death would end the whole sandbox. It is tiny, so it is a late pick anyway.
+          fs.writeFileSync(`/proc/${initPid}/oom_score_adj`, '-1000');
+        } catch {
+          /* not permitted here */
+        }
         settled = true;
         resolve({ session, initPid, bwrap, exited });
       });

@@ -114,7 +114,7 @@ export class SandboxRegistry {
       this.poolFilling++;
       this.start(this.config.limits)
         .then((s) => {
-          if (this.closed) return void s.kill('runtime closing');
+          if (this.closed) return s.kill('runtime closing');
           this.pool.push(s);
         })
         .catch((err) => this.log.error({ err }, 'could not start a warm sandbox'))
@@ -141,11 +141,13 @@ export class SandboxRegistry {
       sbx.settings = { ...settings };
       const status = await sbx.agentCall('/_internal/init', { envVars: settings.envVars });
       if (status !== 204) throw new Error(`sandbox agent refused its settings (${status})`);
+      // close() may have run meanwhile: it did not see this sandbox, so it is ours to end.
+      if (this.closed) throw new Error('the runtime is shutting down');
       sbx.setTimeout(settings.timeoutSeconds);
       this.live.set(sbx.id, sbx);
       return sbx;
     } catch (err) {
-      if (sbx) void sbx.kill('create failed');
+      if (sbx) await sbx.kill('create failed');
       throw err;
     } finally {
       this.pending--;
@@ -163,7 +165,8 @@ export class SandboxRegistry {
     this.closed = true;
     const all = [...this.live.values(), ...this.pool];
     await Promise.all(all.map((s) => s.kill('runtime shutdown')));
-    // Pool starts still in flight finish and are killed by fillPool's continuation.
-    while (this.poolFilling > 0) await new Promise((r) => setTimeout(r, 10));
+    // Pool starts still in flight finish and are killed by fillPool's continuation;
+    // creates in flight see `closed` and end their sandbox before they settle.
+    while (this.poolFilling > 0 || this.pending > 0) await new Promise((r) => setTimeout(r, 10));
   }
 }

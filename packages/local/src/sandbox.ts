@@ -71,6 +71,7 @@ export class Sandbox extends EventEmitter {
         stream.on('end', () => resolve(Number(h[':status'])));
       });
       stream.on('error', reject);
+      stream.on('close', () => reject(new Error(`agent stream closed (code ${stream.rstCode})`)));
       stream.end(JSON.stringify(body));
     });
   }
