@@ -58,9 +58,7 @@ describe('foreground commands', () => {
   });
 
   test('the client deadline kills the command', async () => {
-    const started = Date.now();
     await expect(sbx.commands.run('sleep 30', { timeoutMs: 500 })).rejects.toBeInstanceOf(TimeoutError);
-    expect(Date.now() - started).toBeLessThan(20_000);
     await eventually(async () => !(await sbx.commands.list()).some((p) => p.args.includes('sleep 30')));
   });
 });
