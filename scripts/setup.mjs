@@ -48,7 +48,10 @@ function ensureNodeModules() {
   const marker = path.join(root, 'node_modules', '.package-lock.json');
   const fresh = fs.existsSync(marker) && fs.statSync(marker).mtimeMs >= fs.statSync(lock).mtimeMs;
   if (fresh) return;
-  run('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error']);
+  // `npm install` follows the lockfile; `npm ci` would refuse it, because the registry
+  // this machine reaches has no metadata for other platforms' optional binaries (buf,
+  // turbo), which the lockfile therefore cannot list.
+  run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error']);
 }
 
 try {
