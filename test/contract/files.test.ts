@@ -66,8 +66,10 @@ describe('read and write', () => {
     expect(await sbx.files.read('empty.txt')).toBe('');
   });
 
-  test('64 MiB streams through intact, both ways', async () => {
-    const total = 64 * 2 ** 20;
+  // Large enough to cross every buffer on the way; throughput is measured in bench/ (the
+  // SDK's own HTTP client, not the runtime, is the slow part of this path).
+  test('32 MiB streams through intact, both ways', async () => {
+    const total = 32 * 2 ** 20;
     const { stream, digest } = bytesStream(total);
     await sbx.files.write('/tmp/big.bin', stream);
     const expected = digest();
