@@ -3,17 +3,11 @@
 // envs, cwd, deadlines, and the errors bad input gets.
 import { describe, expect, test } from 'vitest';
 import { Sandbox, CommandExitError, InvalidArgumentError, TimeoutError } from 'e2b';
-import { useRuntime, eventually, jsonOf } from '../support/runtime.js';
-import { beforeAll, afterAll } from 'vitest';
+import { useRuntime, eventually, jsonOf, useSandbox } from '../support/runtime.js';
 
 const h = useRuntime();
 let sbx: Sandbox;
-beforeAll(async () => {
-  sbx = await Sandbox.create({ ...h.opts, envs: { SANDBOX_WIDE: 'everywhere' } });
-});
-afterAll(async () => {
-  await sbx?.kill();
-});
+useSandbox(() => Sandbox.create({ ...h.opts, envs: { SANDBOX_WIDE: 'everywhere' } }), (s) => (sbx = s));
 
 describe('foreground commands', () => {
   test('stdout, stderr and exit code', async () => {

@@ -1,17 +1,12 @@
 // envd's filesystem API and /files (wire protocol §3.4–3.5) through the official SDK.
 import { createHash } from 'node:crypto';
-import { describe, expect, test, beforeAll, afterAll } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { Sandbox, FileNotFoundError, InvalidArgumentError, NotEnoughSpaceError, FilesystemEventType } from 'e2b';
-import { useRuntime, eventually, withSandbox } from '../support/runtime.js';
+import { useRuntime, eventually, withSandbox, useSandbox } from '../support/runtime.js';
 
 const h = useRuntime();
 let sbx: Sandbox;
-beforeAll(async () => {
-  sbx = await Sandbox.create(h.opts);
-});
-afterAll(async () => {
-  await sbx?.kill();
-});
+useSandbox(() => Sandbox.create(h.opts), (s) => (sbx = s));
 
 /** A stream of `total` pseudo-random bytes and the sha256 they hash to. */
 function bytesStream(total: number, chunk = 1 << 20) {

@@ -1,18 +1,13 @@
 // Code-interpreter results (wire protocol §4.2, §4.3) through the unmodified
 // @e2b/code-interpreter SDK: every MIME type a result can carry, DataFrames, and the
 // chart JSON extracted from matplotlib figures of each kind.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { Sandbox, type Result } from '@e2b/code-interpreter';
-import { useRuntime } from '../support/runtime.js';
+import { useRuntime, useSandbox } from '../support/runtime.js';
 
 const h = useRuntime();
 let sbx: Sandbox;
-beforeAll(async () => {
-  sbx = await Sandbox.create(h.opts);
-});
-afterAll(async () => {
-  await sbx?.kill();
-});
+useSandbox(() => Sandbox.create(h.opts), (s) => (sbx = s));
 
 /** The single result of a run that must succeed. */
 async function only(code: string): Promise<Result> {

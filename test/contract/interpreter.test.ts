@@ -4,18 +4,13 @@
 // and sandbox-wide env vars, kernel death and recovery, magics and shell output, bad
 // inputs, queued runs on one context, and bash contexts. Result types and charts are in
 // interpreter-charts.test.ts.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { NotFoundError, Sandbox, SandboxError, TimeoutError, type Context } from '@e2b/code-interpreter';
-import { useRuntime } from '../support/runtime.js';
+import { useRuntime, useSandbox } from '../support/runtime.js';
 
 const h = useRuntime();
 let sbx: Sandbox;
-beforeAll(async () => {
-  sbx = await Sandbox.create({ ...h.opts, envs: { SANDBOX_WIDE: 'everywhere' } });
-});
-afterAll(async () => {
-  await sbx?.kill();
-});
+useSandbox(() => Sandbox.create({ ...h.opts, envs: { SANDBOX_WIDE: 'everywhere' } }), (s) => (sbx = s));
 
 /**
  * Runs code and records every callback, in the order the SDK made them. How output is

@@ -22,6 +22,18 @@ export function useRuntime(overrides: Partial<RuntimeConfig> = {}): RuntimeHandl
   return handle;
 }
 
+/** One sandbox shared by a file's tests: made before them, killed after. */
+export function useSandbox<S extends { kill(): Promise<unknown> }>(create: () => Promise<S>, set: (s: S) => void): void {
+  let made: S | undefined;
+  beforeAll(async () => {
+    made = await create();
+    set(made);
+  });
+  afterAll(async () => {
+    await made?.kill();
+  });
+}
+
 /** Creates a sandbox, runs fn, and always kills the sandbox. */
 export async function withSandbox<T>(h: RuntimeHandle, fn: (s: Sandbox) => Promise<T>, createOpts: SandboxOpts = {}): Promise<T> {
   const sbx = await Sandbox.create({ ...h.opts, ...createOpts });

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { SandboxLimits } from './config.js';
+import { alive } from './proc.js';
 
 const ROOT = '/sys/fs/cgroup';
 const GROUP = 'e2b-toolkit';
@@ -164,15 +165,6 @@ export function detectCgroups(): CgroupVersion {
 
 export function createCgroup(version: CgroupVersion, id: string, limits: SandboxLimits, owner: number): SandboxCgroup {
   return version === 2 ? new V2Cgroup(id, limits, owner) : new V1Cgroup(id, limits, owner);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function subdirs(dir: string): string[] {

@@ -34,6 +34,34 @@ async function waitForAgent(session: http2.ClientHttp2Session, timeoutMs = 10_00
   throw new Error('the sandbox agent did not become ready');
 }
 
+function agentRequest(session: http2.ClientHttp2Session, headers: http2.OutgoingHttpHeaders, body?: Buffer): Promise<void> {
+  return new Promise((resolve) => {
+    const s = session.request(headers);
+    s.on('error', () => resolve());
+    s.on('close', () => resolve());
+    s.resume();
+    s.end(body);
+  });
+}
+
+/**
+ * Runs each of the agent's request paths once before the sandbox is handed out: a new
+ * Node process compiles code on first use, which would otherwise land on the user's
+ * first command (tens of milliseconds).
+ */
+async function warmUp(session: http2.ClientHttp2Session): Promise<void> {
+  const json = Buffer.from(JSON.stringify({ process: { cmd: '/bin/true' } }));
+  const envelope = Buffer.alloc(5);
+  envelope.writeUInt32BE(json.length, 1);
+  const envd = { 'e2b-sandbox-port': '49983', 'connect-protocol-version': '1' };
+  await Promise.all([
+    agentRequest(session, { ...envd, ':method': 'POST', ':path': '/process.Process/Start', 'content-type': 'application/connect+json' }, Buffer.concat([envelope, json])),
+    agentRequest(session, { ...envd, ':method': 'POST', ':path': '/filesystem.Filesystem/Stat', 'content-type': 'application/json' }, Buffer.from('{"path":"/"}')),
+    agentRequest(session, { ...envd, ':method': 'GET', ':path': '/files?path=/etc/hostname' }),
+    agentRequest(session, { 'e2b-sandbox-port': '49999', ':method': 'GET', ':path': '/contexts' }),
+  ]);
+}
+
 export class SandboxRegistry {
   private readonly live = new Map<string, Sandbox>();
   private readonly pool: Sandbox[] = [];
@@ -87,6 +115,7 @@ export class SandboxRegistry {
       );
       try {
         await waitForAgent(conn.session);
+        await warmUp(conn.session);
       } catch (err) {
         process.kill(conn.initPid, 'SIGKILL');
         await conn.exited;

@@ -4,18 +4,10 @@
 // lock files, so several runtimes on one machine never hand out the same range.
 import fs from 'node:fs';
 import path from 'node:path';
+import { alive } from './proc.js';
 
 export const RANGE = 65536;
 const LOCK_DIR = '/run/e2b-toolkit/uid-slots';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export class UidSlots {
   private readonly mine = new Set<number>();
