@@ -50,7 +50,7 @@ function agentRequest(session: http2.ClientHttp2Session, headers: http2.Outgoing
  * first command (tens of milliseconds).
  */
 async function warmUp(session: http2.ClientHttp2Session): Promise<void> {
-  const json = Buffer.from(JSON.stringify({ process: { cmd: '/bin/true' } }));
+  const json = Buffer.from(JSON.stringify({ process: { cmd: '/bin/bash', args: ['-l', '-c', 'true'] } }));
   const envelope = Buffer.alloc(5);
   envelope.writeUInt32BE(json.length, 1);
   const envd = { 'e2b-sandbox-port': '49983', 'connect-protocol-version': '1' };
