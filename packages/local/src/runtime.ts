@@ -15,6 +15,7 @@ import { PortExposer } from './port-exposure.js';
 import { prepareImage } from './sandbox-image.js';
 import { log as rootLog } from './log.js';
 import { sendError } from './http-util.js';
+import { alive } from './proc.js';
 
 export interface LocalRuntime {
   config: RuntimeConfig;
@@ -38,6 +39,23 @@ function preflight(): void {
   }
 }
 
+const OWN_DIR_PREFIX = 'e2b-local-';
+const OWNER_FILE = 'runtime.pid';
+
+/** Removes data directories that runtimes which died without cleaning up made. */
+function removeStaleDataDirs(): void {
+  for (const name of fs.readdirSync(os.tmpdir())) {
+    if (!name.startsWith(OWN_DIR_PREFIX)) continue;
+    const dir = path.join(os.tmpdir(), name);
+    try {
+      const owner = Number(fs.readFileSync(path.join(dir, OWNER_FILE), 'utf8'));
+      if (owner && !alive(owner)) fs.rmSync(dir, { recursive: true, force: true });
+    } catch {
+      /* no owner file yet (a runtime starting right now), or not ours */
+    }
+  }
+}
+
 export async function startLocalRuntime(overrides: Partial<RuntimeConfig> = {}): Promise<LocalRuntime> {
   const config = loadConfig(process.env, overrides);
   const log = rootLog;
@@ -46,8 +64,10 @@ export async function startLocalRuntime(overrides: Partial<RuntimeConfig> = {}):
   await removeStaleGroups(cgroupVersion);
 
   const ownDataDir = !config.dataDir;
-  const dataDir = config.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'e2b-local-'));
+  if (ownDataDir) removeStaleDataDirs();
+  const dataDir = config.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), OWN_DIR_PREFIX));
   fs.mkdirSync(dataDir, { recursive: true });
+  if (ownDataDir) fs.writeFileSync(path.join(dataDir, OWNER_FILE), String(process.pid));
   const image = prepareImage(dataDir, agentAssets());
 
   const registry = new SandboxRegistry(config, cgroupVersion, image, log);
