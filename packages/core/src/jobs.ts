@@ -1,0 +1,346 @@
+// Shell commands in sandboxes: in the foreground (the caller waits) and as background jobs
+// whose output goes to a JobLog that any client of the same API key can tail, later too.
+// Both run the command in the background through the SDK and wait here, so that a timeout,
+// a cancelled call or KillJob kills the command's process tree the same way.
+import { randomUUID } from 'node:crypto';
+import { CommandExitError, type CommandHandle, type Sandbox } from 'e2b';
+import { ErrorReason, InvalidArgumentError, ToolkitError } from './errors.js';
+import { JobKind, JobStatus } from './gen/e2b_toolkit/v1/job_pb.js';
+import { JobLog, type LogTail, type TailOptions } from './job-log.js';
+import type { SandboxManager } from './sandbox-manager.js';
+
+export { JobKind, JobStatus };
+
+export interface JobsOptions {
+  manager: SandboxManager;
+  /** Where job logs spill beyond memory. */
+  dataDir: string;
+  /** Bytes of each stream kept in memory per job. Default 1 MiB. */
+  logMemoryBytes?: number;
+  /** Foreground output kept per stream (the end is kept). Default 1 MiB. */
+  outputLimitBytes?: number;
+  /** Default foreground timeout. Default 60 s. */
+  defaultRunTimeoutMs?: number;
+}
+
+export interface CommandOptions {
+  sandboxId?: string;
+  clientId?: string;
+  command: string;
+  cwd?: string;
+  envs?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+export interface StartCommandOptions extends CommandOptions {
+  jobId?: string;
+  requestId?: string;
+}
+
+export interface RunCommandResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  stdoutTruncated: boolean;
+  stderrTruncated: boolean;
+  stdoutBytes: number;
+  stderrBytes: number;
+}
+
+/** A job as the API shows it. */
+export interface JobView {
+  jobId: string;
+  sandboxId: string;
+  clientId: string;
+  kind: JobKind;
+  status: JobStatus;
+  command: string;
+  exitCode?: number;
+  error: string;
+  errorReason: ErrorReason;
+  createTime: Date;
+  startTime?: Date;
+  endTime?: Date;
+  stdoutBytes: number;
+  stderrBytes: number;
+}
+
+export interface ListJobsOptions {
+  sandboxId?: string;
+  statuses?: JobStatus[];
+  kind?: JobKind;
+}
+
+interface JobRecord extends Omit<JobView, 'stdoutBytes' | 'stderrBytes'> {
+  tenant: string;
+  requestId?: string;
+  log: JobLog;
+  handle?: CommandHandle;
+  /** Why the job is being stopped by us, decided before the kill so the end is reported right. */
+  stopping?: { status: JobStatus; error: string; reason: ErrorReason };
+  /** Settles when the job has ended. */
+  ended: Promise<void>;
+}
+
+const JOB_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+export class Jobs {
+  readonly #manager: SandboxManager;
+  readonly #dataDir: string;
+  readonly #logMemoryBytes: number | undefined;
+  readonly #outputLimit: number;
+  readonly #defaultRunTimeoutMs: number;
+  /** Keyed by tenant, then job id. */
+  readonly #jobs = new Map<string, Map<string, JobRecord>>();
+
+  constructor(options: JobsOptions) {
+    this.#manager = options.manager;
+    this.#dataDir = options.dataDir;
+    this.#logMemoryBytes = options.logMemoryBytes;
+    this.#outputLimit = options.outputLimitBytes ?? 1024 * 1024;
+    this.#defaultRunTimeoutMs = options.defaultRunTimeoutMs ?? 60_000;
+  }
+
+  /** Runs a command in the foreground. Aborting `signal` kills its process tree. */
+  async runCommand(tenant: string, opts: CommandOptions, signal?: AbortSignal): Promise<RunCommandResult> {
+    checkCommand(opts);
+    const timeoutMs = opts.timeoutMs ?? this.#defaultRunTimeoutMs;
+    if (!(timeoutMs > 0)) throw new InvalidArgumentError('timeout', 'must be positive');
+    const sandbox = await this.#manager.sandbox(tenant, opts.clientId ?? '', opts.sandboxId ?? '');
+    const out = new TailBuffer(this.#outputLimit);
+    const err = new TailBuffer(this.#outputLimit);
+    const handle = await this.#start(sandbox, opts, (d) => out.push(d), (d) => err.push(d));
+    let stopped: 'timeout' | 'cancelled' | undefined;
+    const stop = (why: 'timeout' | 'cancelled') => {
+      stopped ??= why;
+      handle.kill().catch(() => {});
+    };
+    const timer = setTimeout(() => stop('timeout'), timeoutMs);
+    const onAbort = () => stop('cancelled');
+    signal?.addEventListener('abort', onAbort);
+    try {
+      const exitCode = await exitCodeOf(handle);
+      if (stopped === 'timeout') {
+        throw new ToolkitError(ErrorReason.EXECUTION_TIMED_OUT, `the command ran longer than ${timeoutMs} ms and was killed`, { sandbox_id: sandbox.sandboxId });
+      }
+      if (stopped === 'cancelled') throw new ToolkitError(ErrorReason.UNSPECIFIED, 'the call was cancelled; the command was killed');
+      return { exitCode, ...out.result('stdout'), ...err.result('stderr') } as RunCommandResult;
+    } catch (e) {
+      throw this.#sandboxGone(sandbox.sandboxId, e);
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Starts a background job; returns once it has started. */
+  async startCommand(tenant: string, clientId: string, opts: StartCommandOptions): Promise<JobView> {
+    checkCommand(opts);
+    if (opts.jobId !== undefined && opts.jobId !== '' && !JOB_ID.test(opts.jobId)) {
+      throw new InvalidArgumentError('job_id', 'must be 1 to 128 characters from A-Z a-z 0-9 . _ -');
+    }
+    if (opts.requestId && opts.requestId.length > 64) throw new InvalidArgumentError('request_id', 'must be at most 64 characters');
+    if (opts.timeoutMs !== undefined && !(opts.timeoutMs > 0)) throw new InvalidArgumentError('timeout', 'must be positive');
+    const jobs = this.#tenantJobs(tenant);
+    if (opts.requestId) {
+      const same = [...jobs.values()].find((j) => j.requestId === opts.requestId);
+      if (same) return view(same);
+    }
+    const jobId = opts.jobId || randomUUID();
+    if (jobs.has(jobId)) throw new ToolkitError(ErrorReason.JOB_ALREADY_EXISTS, `job ${jobId} already exists`, { job_id: jobId });
+
+    const sandbox = await this.#manager.sandbox(tenant, clientId, opts.sandboxId ?? '');
+    const log = new JobLog({ dir: this.#dataDir, memoryBytes: this.#logMemoryBytes });
+    let resolveEnded!: () => void;
+    const job: JobRecord = {
+      jobId,
+      tenant,
+      requestId: opts.requestId || undefined,
+      sandboxId: sandbox.sandboxId,
+      clientId,
+      kind: JobKind.COMMAND,
+      status: JobStatus.RUNNING,
+      command: opts.command,
+      error: '',
+      errorReason: ErrorReason.UNSPECIFIED,
+      createTime: new Date(),
+      log,
+      ended: new Promise((r) => (resolveEnded = r)),
+    };
+    jobs.set(jobId, job);
+    const append = (stream: 'stdout' | 'stderr') => (data: string) => {
+      if (!log.ended) log.append(stream, Buffer.from(data));
+    };
+    try {
+      job.handle = await this.#start(sandbox, opts, append('stdout'), append('stderr'));
+    } catch (e) {
+      jobs.delete(jobId);
+      await log.dispose();
+      throw this.#sandboxGone(sandbox.sandboxId, e);
+    }
+    job.startTime = new Date();
+    const timer =
+      opts.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            job.stopping ??= { status: JobStatus.ERROR, error: `timed out after ${opts.timeoutMs} ms`, reason: ErrorReason.EXECUTION_TIMED_OUT };
+            job.handle?.kill().catch(() => {});
+          }, opts.timeoutMs);
+    void exitCodeOf(job.handle)
+      .then(
+        (code) => this.#finish(job, code),
+        (e) => this.#finish(job, undefined, e),
+      )
+      .finally(() => {
+        clearTimeout(timer);
+        resolveEnded();
+      });
+    return view(job);
+  }
+
+  getJob(tenant: string, jobId: string): JobView {
+    return view(this.#job(tenant, jobId));
+  }
+
+  /** Newest first. */
+  listJobs(tenant: string, opts: ListJobsOptions = {}): JobView[] {
+    return [...this.#tenantJobs(tenant).values()]
+      .filter((j) => !opts.sandboxId || j.sandboxId === opts.sandboxId)
+      .filter((j) => !opts.statuses?.length || opts.statuses.includes(j.status))
+      .filter((j) => !opts.kind || j.kind === opts.kind)
+      .sort((a, b) => b.createTime.getTime() - a.createTime.getTime())
+      .map(view);
+  }
+
+  /** Kills a running job's process tree and returns it once it has ended. */
+  async killJob(tenant: string, jobId: string): Promise<JobView> {
+    const job = this.#job(tenant, jobId);
+    if (job.status === JobStatus.RUNNING) {
+      job.stopping ??= { status: JobStatus.CANCELLED, error: 'killed by KillJob', reason: ErrorReason.UNSPECIFIED };
+      await job.handle?.kill().catch(() => {});
+      await job.ended;
+    }
+    return view(job);
+  }
+
+  /** The job as it is now and a tail of its output. */
+  tailJobLogs(tenant: string, jobId: string, opts: TailOptions): { job: JobView; tail: LogTail; final: () => Promise<JobView> } {
+    const job = this.#job(tenant, jobId);
+    const tail = job.log.tail(opts);
+    return { job: view(job), tail, final: async () => view(job) };
+  }
+
+  /** Kills every running job and drops all logs. */
+  async close(): Promise<void> {
+    const all = [...this.#jobs.values()].flatMap((m) => [...m.values()]);
+    await Promise.all(all.map((j) => (j.status === JobStatus.RUNNING ? this.killJob(j.tenant, j.jobId).catch(() => {}) : undefined)));
+    await Promise.all(all.map((j) => j.log.dispose()));
+  }
+
+  #finish(job: JobRecord, exitCode: number | undefined, error?: unknown): void {
+    job.exitCode = exitCode;
+    job.endTime = new Date();
+    const gone = this.#manager.endReason(job.sandboxId);
+    if (job.stopping) {
+      ({ status: job.status, error: job.error, reason: job.errorReason } = job.stopping);
+    } else if (gone) {
+      job.status = gone === ErrorReason.SANDBOX_SHUT_DOWN ? JobStatus.CANCELLED : JobStatus.ERROR;
+      job.errorReason = gone;
+      job.error = gone === ErrorReason.SANDBOX_SHUT_DOWN ? 'sandbox shut down' : 'sandbox expired';
+    } else if (exitCode === 0) {
+      job.status = JobStatus.DONE;
+    } else {
+      job.status = JobStatus.ERROR;
+      job.error = exitCode === undefined ? `the command was lost: ${(error as Error)?.message ?? error}` : `exit code ${exitCode}`;
+    }
+    job.handle = undefined;
+    job.log.end();
+  }
+
+  async #start(sandbox: Sandbox, opts: CommandOptions, onStdout: (d: string) => void, onStderr: (d: string) => void): Promise<CommandHandle> {
+    return sandbox.commands.run(opts.command, {
+      background: true,
+      cwd: opts.cwd || undefined,
+      envs: opts.envs,
+      // Timeouts are ours (they kill the process tree); the SDK's would only drop the stream.
+      timeoutMs: 0,
+      onStdout,
+      onStderr,
+    });
+  }
+
+  #sandboxGone(sandboxId: string, e: unknown): unknown {
+    if (e instanceof ToolkitError || e instanceof InvalidArgumentError) return e;
+    const gone = this.#manager.endReason(sandboxId);
+    if (gone) return new ToolkitError(gone, `sandbox ${sandboxId} ${gone === ErrorReason.SANDBOX_SHUT_DOWN ? 'was shut down' : 'expired'}`, { sandbox_id: sandboxId }, { cause: e });
+    return e;
+  }
+
+  #job(tenant: string, jobId: string): JobRecord {
+    if (!jobId) throw new InvalidArgumentError('job_id', 'is required');
+    const job = this.#tenantJobs(tenant).get(jobId);
+    if (!job) throw new ToolkitError(ErrorReason.JOB_NOT_FOUND, `no job ${jobId}`, { job_id: jobId });
+    return job;
+  }
+
+  #tenantJobs(tenant: string): Map<string, JobRecord> {
+    let jobs = this.#jobs.get(tenant);
+    if (!jobs) this.#jobs.set(tenant, (jobs = new Map()));
+    return jobs;
+  }
+}
+
+function checkCommand(opts: CommandOptions): void {
+  if (!opts.command?.trim()) throw new InvalidArgumentError('command', 'is required');
+}
+
+/** Waits for a command; a non-zero exit is a result, not an error. */
+async function exitCodeOf(handle: CommandHandle): Promise<number> {
+  try {
+    return (await handle.wait()).exitCode;
+  } catch (e) {
+    if (e instanceof CommandExitError) return e.exitCode;
+    throw e;
+  }
+}
+
+function view(job: JobRecord): JobView {
+  return {
+    jobId: job.jobId,
+    sandboxId: job.sandboxId,
+    clientId: job.clientId,
+    kind: job.kind,
+    status: job.status,
+    command: job.command,
+    exitCode: job.exitCode,
+    error: job.error,
+    errorReason: job.errorReason,
+    createTime: job.createTime,
+    startTime: job.startTime,
+    endTime: job.endTime,
+    stdoutBytes: job.log.size('stdout'),
+    stderrBytes: job.log.size('stderr'),
+  };
+}
+
+/** Keeps the last `limit` bytes of a stream and counts all of them. */
+class TailBuffer {
+  #chunks: Buffer[] = [];
+  #kept = 0;
+  #total = 0;
+  constructor(readonly limit: number) {}
+
+  push(data: string): void {
+    const buf = Buffer.from(data);
+    this.#total += buf.length;
+    this.#chunks.push(buf);
+    this.#kept += buf.length;
+    while (this.#kept - this.#chunks[0].length >= this.limit) this.#kept -= this.#chunks.shift()!.length;
+  }
+
+  result(stream: 'stdout' | 'stderr'): Record<string, unknown> {
+    let all = Buffer.concat(this.#chunks);
+    if (all.length > this.limit) all = all.subarray(all.length - this.limit);
+    return { [stream]: all.toString('utf8'), [`${stream}Truncated`]: this.#total > all.length, [`${stream}Bytes`]: this.#total };
+  }
+}

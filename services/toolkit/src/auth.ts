@@ -1,0 +1,31 @@
+// API keys: `Authorization: Bearer <key>`. The key is the tenant everything belongs to.
+import { Code, ConnectError, createContextKey, type HandlerContext, type Interceptor } from '@connectrpc/connect';
+
+/** The caller's API key, set by the auth interceptor. */
+export const apiKeyKey = createContextKey<string>('anonymous', { description: 'the caller API key' });
+
+/** The key of a request without credentials on an open (loopback, no keys) server. */
+export const ANONYMOUS_KEY = 'anonymous';
+
+/**
+ * Accepts the keys in `apiKeys`; without keys configured (allowed on loopback only) any
+ * bearer is accepted and none means the anonymous key.
+ */
+export function authInterceptor(apiKeys: ReadonlySet<string> | undefined): Interceptor {
+  return (next) => async (req) => {
+    const header = req.header.get('authorization');
+    const match = header ? /^Bearer\s+(.+)$/i.exec(header.trim()) : null;
+    if (header && !match) throw new ConnectError('the authorization header must be "Bearer <api key>"', Code.Unauthenticated);
+    const key = match?.[1];
+    if (apiKeys) {
+      if (!key) throw new ConnectError('an API key is required: send "Authorization: Bearer <api key>"', Code.Unauthenticated);
+      if (!apiKeys.has(key)) throw new ConnectError('the API key is not valid', Code.Unauthenticated);
+    }
+    req.contextValues.set(apiKeyKey, key ?? ANONYMOUS_KEY);
+    return next(req);
+  };
+}
+
+export function tenantOf(ctx: HandlerContext): string {
+  return ctx.values.get(apiKeyKey);
+}

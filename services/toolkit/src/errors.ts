@@ -1,0 +1,48 @@
+// The one table from core errors to Connect/gRPC status codes.
+import { Code, ConnectError } from '@connectrpc/connect';
+import { ErrorReason, InvalidArgumentError, ToolkitError } from '@e2b-toolkit/core';
+
+const CODE_OF_REASON: Record<ErrorReason, Code> = {
+  [ErrorReason.UNSPECIFIED]: Code.Unknown,
+  [ErrorReason.API_KEY_INVALID]: Code.Unauthenticated,
+  [ErrorReason.SANDBOX_NOT_FOUND]: Code.NotFound,
+  [ErrorReason.SANDBOX_EXPIRED]: Code.NotFound,
+  [ErrorReason.SANDBOX_SHUT_DOWN]: Code.NotFound,
+  [ErrorReason.NO_DEFAULT_SANDBOX]: Code.FailedPrecondition,
+  [ErrorReason.SANDBOX_LIMIT_REACHED]: Code.ResourceExhausted,
+  [ErrorReason.BACKEND_UNAVAILABLE]: Code.Unavailable,
+  [ErrorReason.EXECUTION_TIMED_OUT]: Code.DeadlineExceeded,
+  [ErrorReason.REQUEST_DEADLINE_EXCEEDED]: Code.DeadlineExceeded,
+  [ErrorReason.KERNEL_DIED]: Code.Aborted,
+  [ErrorReason.EXECUTION_NOT_FOUND]: Code.NotFound,
+  [ErrorReason.RESULT_NOT_FOUND]: Code.NotFound,
+  [ErrorReason.RESULT_FORMAT_NOT_FOUND]: Code.NotFound,
+  [ErrorReason.JOB_NOT_FOUND]: Code.NotFound,
+  [ErrorReason.JOB_ALREADY_EXISTS]: Code.AlreadyExists,
+  [ErrorReason.PORT_NOT_READY]: Code.FailedPrecondition,
+  [ErrorReason.PORT_IN_USE]: Code.FailedPrecondition,
+  [ErrorReason.FILE_NOT_FOUND]: Code.NotFound,
+  [ErrorReason.IS_A_DIRECTORY]: Code.FailedPrecondition,
+  [ErrorReason.NOT_A_DIRECTORY]: Code.FailedPrecondition,
+  [ErrorReason.FILE_PERMISSION_DENIED]: Code.PermissionDenied,
+  [ErrorReason.PATH_OUTSIDE_SANDBOX]: Code.PermissionDenied,
+  [ErrorReason.PAYLOAD_TOO_LARGE]: Code.ResourceExhausted,
+  [ErrorReason.SANDBOX_DISK_FULL]: Code.ResourceExhausted,
+};
+
+/** The status code a core error is reported with. */
+export function codeOf(err: unknown): Code {
+  if (err instanceof ConnectError) return err.code;
+  if (err instanceof InvalidArgumentError) return Code.InvalidArgument;
+  if (err instanceof ToolkitError) return CODE_OF_REASON[err.reason] ?? Code.Unknown;
+  return Code.Internal;
+}
+
+/** Any thrown value as the ConnectError the client receives. */
+export function toConnectError(err: unknown): ConnectError {
+  if (err instanceof ConnectError) return err;
+  if (err instanceof InvalidArgumentError || err instanceof ToolkitError) {
+    return new ConnectError(err.message, codeOf(err), undefined, undefined, err);
+  }
+  return ConnectError.from(err, Code.Internal);
+}
