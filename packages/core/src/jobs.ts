@@ -55,6 +55,9 @@ export interface JobView {
   kind: JobKind;
   status: JobStatus;
   command: string;
+  /** For PYTHON jobs. */
+  code?: string;
+  executionId?: string;
   exitCode?: number;
   error: string;
   errorReason: ErrorReason;
@@ -63,6 +66,32 @@ export interface JobView {
   endTime?: Date;
   stdoutBytes: number;
   stderrBytes: number;
+}
+
+/** A job that runs something other than a shell command (a PYTHON job), through `startTask`. */
+export interface TaskOptions {
+  kind: JobKind;
+  sandboxId: string;
+  clientId: string;
+  jobId?: string;
+  requestId?: string;
+  code?: string;
+  executionId?: string;
+}
+
+/** What a task gets: its job id, a signal that KillJob aborts, and its output streams. */
+export interface TaskContext {
+  jobId: string;
+  signal: AbortSignal;
+  stdout(data: string): void;
+  stderr(data: string): void;
+}
+
+/** How a task ended (a KillJob overrides it). */
+export interface TaskOutcome {
+  status: JobStatus;
+  error?: string;
+  reason?: ErrorReason;
 }
 
 export interface ListJobsOptions {
@@ -76,6 +105,8 @@ interface JobRecord extends Omit<JobView, 'stdoutBytes' | 'stderrBytes'> {
   requestId?: string;
   log: JobLog;
   handle?: CommandHandle;
+  /** For tasks: aborted to stop them. */
+  abort?: AbortController;
   /** Why the job is being stopped by us, decided before the kill so the end is reported right. */
   stopping?: { status: JobStatus; error: string; reason: ErrorReason };
   /** Settles when the job has ended. */
@@ -198,6 +229,60 @@ export class Jobs {
     return view(job);
   }
 
+  /**
+   * Starts a job that runs `run` here rather than a shell command; its output goes to the job
+   * log and it ends with the outcome `run` returns. Returns at once.
+   */
+  startTask(tenant: string, opts: TaskOptions, run: (ctx: TaskContext) => Promise<TaskOutcome>): JobView {
+    if (opts.jobId !== undefined && opts.jobId !== '' && !JOB_ID.test(opts.jobId)) {
+      throw new InvalidArgumentError('job_id', 'must be 1 to 128 characters from A-Z a-z 0-9 . _ -');
+    }
+    if (opts.requestId && opts.requestId.length > 64) throw new InvalidArgumentError('request_id', 'must be at most 64 characters');
+    const jobs = this.#tenantJobs(tenant);
+    if (opts.requestId) {
+      const same = [...jobs.values()].find((j) => j.requestId === opts.requestId);
+      if (same) return view(same);
+    }
+    const jobId = opts.jobId || randomUUID();
+    if (jobs.has(jobId)) throw new ToolkitError(ErrorReason.JOB_ALREADY_EXISTS, `job ${jobId} already exists`, { job_id: jobId });
+    const log = new JobLog({ dir: this.#dataDir, memoryBytes: this.#logMemoryBytes });
+    let resolveEnded!: () => void;
+    const job: JobRecord = {
+      jobId,
+      tenant,
+      requestId: opts.requestId || undefined,
+      sandboxId: opts.sandboxId,
+      clientId: opts.clientId,
+      kind: opts.kind,
+      status: JobStatus.RUNNING,
+      command: '',
+      code: opts.code,
+      executionId: opts.executionId,
+      error: '',
+      errorReason: ErrorReason.UNSPECIFIED,
+      createTime: new Date(),
+      startTime: new Date(),
+      log,
+      abort: new AbortController(),
+      ended: new Promise((r) => (resolveEnded = r)),
+    };
+    jobs.set(jobId, job);
+    const append = (stream: 'stdout' | 'stderr') => (data: string) => {
+      if (!log.ended) log.append(stream, Buffer.from(data));
+    };
+    void run({ jobId, signal: job.abort!.signal, stdout: append('stdout'), stderr: append('stderr') })
+      .catch((e: unknown): TaskOutcome => ({ status: JobStatus.ERROR, error: (e as Error)?.message ?? String(e) }))
+      .then((outcome) => {
+        job.endTime = new Date();
+        const end = job.stopping ?? { status: outcome.status, error: outcome.error ?? '', reason: outcome.reason ?? ErrorReason.UNSPECIFIED };
+        ({ status: job.status, error: job.error, reason: job.errorReason } = end);
+        job.abort = undefined;
+        log.end();
+        resolveEnded();
+      });
+    return view(job);
+  }
+
   getJob(tenant: string, jobId: string): JobView {
     return view(this.#job(tenant, jobId));
   }
@@ -217,6 +302,7 @@ export class Jobs {
     const job = this.#job(tenant, jobId);
     if (job.status === JobStatus.RUNNING) {
       job.stopping ??= { status: JobStatus.CANCELLED, error: 'killed by KillJob', reason: ErrorReason.UNSPECIFIED };
+      job.abort?.abort();
       await job.handle?.kill().catch(() => {});
       await job.ended;
     }
@@ -312,6 +398,8 @@ function view(job: JobRecord): JobView {
     kind: job.kind,
     status: job.status,
     command: job.command,
+    code: job.code,
+    executionId: job.executionId,
     exitCode: job.exitCode,
     error: job.error,
     errorReason: job.errorReason,

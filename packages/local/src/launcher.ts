@@ -52,7 +52,7 @@ function bwrapArgs(spec: LaunchSpec): string[] {
     '--setenv', 'PATH', '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
     '--setenv', 'HOME', '/root',
     '--setenv', 'E2B_AGENT_CONFIG', JSON.stringify(agentConfig),
-    '--', '/usr/bin/node', '--max-old-space-size=256', '--no-flush-bytecode', '/opt/e2b/agent.mjs',
+    '--', '/usr/bin/node', '--max-old-space-size=256', '/opt/e2b/agent.mjs',
   ];
 }
 

@@ -62,6 +62,8 @@ export function jobMessage(v: JobView): Job {
     kind: v.kind,
     status: v.status,
     command: v.command,
+    code: v.code ?? '',
+    executionId: v.executionId ?? '',
     exitCode: v.exitCode,
     error: v.error,
     errorReason: v.errorReason,

@@ -16,6 +16,9 @@ import { toConnectError } from './errors.js';
 import { commandService } from './handlers/command.js';
 import { jobService } from './handlers/job.js';
 import { sandboxService } from './handlers/sandbox.js';
+import { FileService, Files, Network, NetworkService } from '@e2b-toolkit/core';
+import { fileService } from './handlers/file.js';
+import { networkService } from './handlers/network.js';
 
 export interface ToolkitServerOptions extends ToolkitConfig {
   /** Settings of the embedded local runtime (when not using E2B). */
@@ -49,12 +52,16 @@ export async function startToolkitServer(options: ToolkitServerOptions): Promise
   }
   const manager = new SandboxManager({ backend, defaultTemplate: options.e2b ? undefined : 'code-interpreter-v1' });
   const jobs = new Jobs({ manager, dataDir: options.dataDir });
+  const files = new Files({ manager });
+  const network = new Network({ manager, jobs, localRuntime: runtime && { apiUrl: runtime.url, apiKey: backend.apiKey } });
 
   const shutdown = new AbortController();
   const routes = (router: ConnectRouter) => {
     router.service(SandboxService, sandboxService(manager));
     router.service(CommandService, commandService(jobs));
     router.service(JobService, jobService(jobs));
+    router.service(FileService, fileService(files));
+    router.service(NetworkService, networkService(network));
   };
   const handler = connectNodeAdapter({
     routes,
