@@ -19,10 +19,14 @@ import { sandboxService } from './handlers/sandbox.js';
 import { FileService, Files, Network, NetworkService } from '@e2b-toolkit/core';
 import { fileService } from './handlers/file.js';
 import { networkService } from './handlers/network.js';
+import { CodeService, Executions, type ExecutionsOptions } from '@e2b-toolkit/core';
+import { codeService } from './handlers/code.js';
 
 export interface ToolkitServerOptions extends ToolkitConfig {
   /** Settings of the embedded local runtime (when not using E2B). */
   localRuntime?: Partial<RuntimeConfig>;
+  /** Settings of Python executions (retention, output limit, run-in-all workers). */
+  code?: Omit<ExecutionsOptions, 'manager' | 'backend' | 'jobs'>;
 }
 
 export interface ToolkitServer {
@@ -52,6 +56,7 @@ export async function startToolkitServer(options: ToolkitServerOptions): Promise
   }
   const manager = new SandboxManager({ backend, defaultTemplate: options.e2b ? undefined : 'code-interpreter-v1' });
   const jobs = new Jobs({ manager, dataDir: options.dataDir });
+  const executions = new Executions({ ...options.code, manager, backend, jobs });
   const files = new Files({ manager });
   const network = new Network({ manager, jobs, localRuntime: runtime && { apiUrl: runtime.url, apiKey: backend.apiKey } });
 
@@ -60,6 +65,7 @@ export async function startToolkitServer(options: ToolkitServerOptions): Promise
     router.service(SandboxService, sandboxService(manager));
     router.service(CommandService, commandService(jobs));
     router.service(JobService, jobService(jobs));
+    router.service(CodeService, codeService(executions));
     router.service(FileService, fileService(files));
     router.service(NetworkService, networkService(network));
   };
@@ -82,6 +88,8 @@ export async function startToolkitServer(options: ToolkitServerOptions): Promise
   const sockets = new Set<net.Socket>();
   const listener = net.createServer((socket) => {
     sockets.add(socket);
+    // Streams of small frames (gRPC chunks) would otherwise wait on Nagle's algorithm.
+    socket.setNoDelay(true);
     socket.on('close', () => sockets.delete(socket));
     sniff(socket, (isH2, seen) => {
       if (isH2) h2.emit('connection', replay(socket, seen));
