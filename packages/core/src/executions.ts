@@ -2,10 +2,12 @@
 // Execution kept in memory so that its output and rich results can be fetched later
 // (GetExecution, GetExecutionResult).
 //
-// Retention. Per API key the server keeps the last `maxExecutions` executions (default 1000);
-// past that the oldest ended one is forgotten (EXECUTION_NOT_FOUND). The "latest execution of
-// a sandbox" is the newest one still kept. Everything lives in memory: a restarted server
-// forgets executions.
+// Retention. An ended execution is kept for `retentionMs` (default 1 hour) after it ended,
+// then forgotten (EXECUTION_NOT_FOUND); expired ones are swept periodically and on access.
+// Per API key the server also keeps at most `maxExecutions` executions (default 1000); past
+// that the oldest ended one is forgotten. Running executions are never forgotten by age. The
+// "latest execution of a sandbox" is the newest one still kept. Everything lives in memory:
+// a restarted server forgets executions.
 //
 // Interrupting. `runCode` takes no abort signal: the SDK only drops its request on its own
 // timeouts. To stop a run when a call is cancelled, times out or its job is killed, the run's
@@ -28,7 +30,7 @@ import {
   type ExecutionError,
   type Result,
 } from './gen/e2b_toolkit/v1/execution_pb.js';
-import { JobKind, JobStatus, type JobView, type Jobs } from './jobs.js';
+import { DEFAULT_RETENTION_MS, JobKind, JobStatus, checkRetention, sweepIntervalMs, type JobView, type Jobs } from './jobs.js';
 import type { BackendConfig, SandboxManager } from './sandbox-manager.js';
 
 export interface ExecutionsOptions {
@@ -45,6 +47,10 @@ export interface ExecutionsOptions {
   defaultTimeoutMs?: number;
   /** Runs of RunPythonCodeInAllSandboxes in flight at once, over all calls. Default 8. */
   globalWorkers?: number;
+  /** How long an ended execution is kept after it ended. Default 1 hour; Infinity keeps them. */
+  retentionMs?: number;
+  /** The clock, in ms since the epoch (for tests). Default Date.now. */
+  now?: () => number;
 }
 
 export interface RunCodeOptions {
@@ -133,6 +139,9 @@ export class Executions {
   /** `${tenant}\0${sandboxId}` → the newest execution id of that sandbox. */
   readonly #latest = new Map<string, string>();
   readonly #sandboxes = new Map<string, Promise<CodeSandbox>>();
+  readonly #retentionMs: number;
+  readonly #now: () => number;
+  readonly #sweeper: NodeJS.Timeout | undefined;
 
   constructor(options: ExecutionsOptions) {
     this.#manager = options.manager;
@@ -142,7 +151,27 @@ export class Executions {
     this.#outputLimit = options.outputLimitBytes ?? 1024 * 1024;
     this.#defaultTimeoutMs = options.defaultTimeoutMs ?? 60_000;
     this.#workers = new Semaphore(Math.max(1, options.globalWorkers ?? 8));
+    this.#retentionMs = checkRetention('retentionMs', options.retentionMs, DEFAULT_RETENTION_MS);
+    this.#now = options.now ?? Date.now;
+    const every = sweepIntervalMs(this.#retentionMs);
+    if (every !== undefined) {
+      this.#sweeper = setInterval(() => this.sweep(), every);
+      this.#sweeper.unref();
+    }
     installFetchScope();
+  }
+
+  /** Forgets the ended executions whose retention period has passed (also done periodically and on access). */
+  sweep(): void {
+    for (const tenant of this.#executions.keys()) this.#expire(tenant);
+  }
+
+  /** Stops the periodic sweep and forgets every execution. */
+  close(): void {
+    clearInterval(this.#sweeper);
+    this.#executions.clear();
+    this.#latest.clear();
+    this.#sandboxes.clear();
   }
 
   /** Runs code and returns the ended execution (SUCCEEDED or FAILED by a Python exception). */
@@ -262,7 +291,7 @@ export class Executions {
         stderr: new TailText(this.#outputLimit),
         errorReason: ErrorReason.UNSPECIFIED,
         executionCount: 0,
-        startTime: new Date(),
+        startTime: new Date(this.#now()),
         jobId,
       });
       this.#store(rec);
@@ -306,14 +335,14 @@ export class Executions {
       rec.executionCount = done.executionCount ?? 0;
       rec.error ??= done.error && errorMessage(done.error);
       rec.status = rec.error ? ExecutionStatus.FAILED : ExecutionStatus.SUCCEEDED;
-      rec.endTime = new Date();
+      rec.endTime = new Date(this.#now());
       return rec;
     } catch (e) {
       const err = this.#failure(e, stopped, timeoutMs, opts.sandboxId || record?.sandboxId || '', record?.executionId);
       if (record) {
         record.status = stopped === 'cancelled' ? ExecutionStatus.CANCELLED : ExecutionStatus.FAILED;
         record.errorReason = err instanceof ToolkitError ? err.reason : ErrorReason.UNSPECIFIED;
-        record.endTime = new Date();
+        record.endTime = new Date(this.#now());
         if (!stopped) this.#sandboxes.delete(`${tenant}\0${record.sandboxId}`);
       }
       throw err;
@@ -368,6 +397,7 @@ export class Executions {
   }
 
   #store(record: ExecutionRecord): void {
+    this.#expire(record.tenant);
     let all = this.#executions.get(record.tenant);
     if (!all) this.#executions.set(record.tenant, (all = new Map()));
     all.set(record.executionId, record);
@@ -381,13 +411,29 @@ export class Executions {
         }
       }
       oldest ??= all.values().next().value!;
-      all.delete(oldest.executionId);
-      const latestKey = `${oldest.tenant}\0${oldest.sandboxId}`;
-      if (this.#latest.get(latestKey) === oldest.executionId) this.#latest.delete(latestKey);
+      this.#forget(oldest);
     }
   }
 
+  /** Forgets the tenant's ended executions whose retention period has passed. */
+  #expire(tenant: string): void {
+    const all = this.#executions.get(tenant);
+    if (!all) return;
+    const now = this.#now();
+    for (const r of all.values()) {
+      if (r.endTime && now - r.endTime.getTime() >= this.#retentionMs) this.#forget(r);
+    }
+  }
+
+  #forget(record: ExecutionRecord): void {
+    const all = this.#executions.get(record.tenant);
+    if (all?.get(record.executionId) === record) all.delete(record.executionId);
+    const latestKey = `${record.tenant}\0${record.sandboxId}`;
+    if (this.#latest.get(latestKey) === record.executionId) this.#latest.delete(latestKey);
+  }
+
   #record(tenant: string, ref: { executionId?: string; sandboxId?: string; clientId?: string }): ExecutionRecord {
+    this.#expire(tenant);
     let id = ref.executionId;
     if (!id) {
       const sandboxId = this.#manager.resolveId(tenant, ref.clientId ?? '', ref.sandboxId ?? '');

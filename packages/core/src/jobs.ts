@@ -2,11 +2,18 @@
 // whose output goes to a JobLog that any client of the same API key can tail, later too.
 // Both run the command in the background through the SDK and wait here, so that a timeout,
 // a cancelled call or KillJob kills the command's process tree the same way.
+//
+// Retention. A job that has ended is kept, output included, for `retentionMs` (default 1 h)
+// after its end, then forgotten: its log is disposed (spill files deleted) and it is
+// JOB_NOT_FOUND. Per API key at most `maxEndedJobs` ended jobs are kept; past that the ones
+// that ended first are forgotten first. Running jobs are never forgotten. Expired jobs are
+// swept periodically and checked again on every access. A tail reading a job that is
+// forgotten fails with JOB_NOT_FOUND.
 import { randomUUID } from 'node:crypto';
 import { CommandExitError, type CommandHandle, type Sandbox } from 'e2b';
 import { ErrorReason, InvalidArgumentError, ToolkitError } from './errors.js';
 import { JobKind, JobStatus } from './gen/e2b_toolkit/v1/job_pb.js';
-import { JobLog, type LogTail, type TailOptions } from './job-log.js';
+import { JobLog, JobLogDisposedError, type LogChunk, type LogTail, type TailOptions } from './job-log.js';
 import type { SandboxManager } from './sandbox-manager.js';
 
 export { JobKind, JobStatus };
@@ -21,6 +28,28 @@ export interface JobsOptions {
   outputLimitBytes?: number;
   /** Default foreground timeout. Default 60 s. */
   defaultRunTimeoutMs?: number;
+  /** How long an ended job (and its output) is kept after it ended. Default 1 hour; Infinity keeps them. */
+  retentionMs?: number;
+  /** Ended jobs kept per API key; past it the ones that ended first are forgotten. Default 10,000. */
+  maxEndedJobs?: number;
+  /** The clock, in ms since the epoch (for tests). Default Date.now. */
+  now?: () => number;
+}
+
+/** Default retention of ended jobs, executions and sandbox records: 1 hour. */
+export const DEFAULT_RETENTION_MS = 3600_000;
+
+/** How often expired records are swept: every minute, or a tenth of the retention if shorter. */
+export function sweepIntervalMs(retentionMs: number): number | undefined {
+  if (!Number.isFinite(retentionMs)) return undefined;
+  return Math.max(10, Math.min(60_000, Math.floor(retentionMs / 10)));
+}
+
+/** Checks a retention option: a non-negative number of ms (Infinity allowed). */
+export function checkRetention(name: string, ms: number | undefined, fallback: number): number {
+  const value = ms ?? fallback;
+  if (typeof value !== 'number' || Number.isNaN(value) || value < 0) throw new RangeError(`${name} must be a non-negative number of milliseconds, got ${ms}`);
+  return value;
 }
 
 export interface CommandOptions {
@@ -111,6 +140,8 @@ interface JobRecord extends Omit<JobView, 'stdoutBytes' | 'stderrBytes'> {
   stopping?: { status: JobStatus; error: string; reason: ErrorReason };
   /** Settles when the job has ended. */
   ended: Promise<void>;
+  /** Set when the job was forgotten, and why. */
+  forgotten?: string;
 }
 
 const JOB_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -121,8 +152,14 @@ export class Jobs {
   readonly #logMemoryBytes: number | undefined;
   readonly #outputLimit: number;
   readonly #defaultRunTimeoutMs: number;
+  readonly #retentionMs: number;
+  readonly #maxEnded: number;
+  readonly #now: () => number;
   /** Keyed by tenant, then job id. */
   readonly #jobs = new Map<string, Map<string, JobRecord>>();
+  /** Per tenant, the ended jobs in the order they ended (oldest first). */
+  readonly #ended = new Map<string, Set<JobRecord>>();
+  readonly #sweeper: NodeJS.Timeout | undefined;
 
   constructor(options: JobsOptions) {
     this.#manager = options.manager;
@@ -130,6 +167,19 @@ export class Jobs {
     this.#logMemoryBytes = options.logMemoryBytes;
     this.#outputLimit = options.outputLimitBytes ?? 1024 * 1024;
     this.#defaultRunTimeoutMs = options.defaultRunTimeoutMs ?? 60_000;
+    this.#retentionMs = checkRetention('retentionMs', options.retentionMs, DEFAULT_RETENTION_MS);
+    this.#maxEnded = Math.max(0, options.maxEndedJobs ?? 10_000);
+    this.#now = options.now ?? Date.now;
+    const every = sweepIntervalMs(this.#retentionMs);
+    if (every !== undefined) {
+      this.#sweeper = setInterval(() => this.sweep(), every);
+      this.#sweeper.unref();
+    }
+  }
+
+  /** Forgets the ended jobs whose retention period has passed (also done periodically and on access). */
+  sweep(): void {
+    for (const tenant of this.#ended.keys()) this.#expire(tenant);
   }
 
   /** Runs a command in the foreground. Aborting `signal` kills its process tree. */
@@ -172,6 +222,7 @@ export class Jobs {
     }
     if (opts.requestId && opts.requestId.length > 64) throw new InvalidArgumentError('request_id', 'must be at most 64 characters');
     if (opts.timeoutMs !== undefined && !(opts.timeoutMs > 0)) throw new InvalidArgumentError('timeout', 'must be positive');
+    this.#expire(tenant);
     const jobs = this.#tenantJobs(tenant);
     if (opts.requestId) {
       const same = [...jobs.values()].find((j) => j.requestId === opts.requestId);
@@ -194,7 +245,7 @@ export class Jobs {
       command: opts.command,
       error: '',
       errorReason: ErrorReason.UNSPECIFIED,
-      createTime: new Date(),
+      createTime: new Date(this.#now()),
       log,
       ended: new Promise((r) => (resolveEnded = r)),
     };
@@ -209,7 +260,7 @@ export class Jobs {
       await log.dispose();
       throw this.#sandboxGone(sandbox.sandboxId, e);
     }
-    job.startTime = new Date();
+    job.startTime = new Date(this.#now());
     const timer =
       opts.timeoutMs === undefined
         ? undefined
@@ -238,6 +289,7 @@ export class Jobs {
       throw new InvalidArgumentError('job_id', 'must be 1 to 128 characters from A-Z a-z 0-9 . _ -');
     }
     if (opts.requestId && opts.requestId.length > 64) throw new InvalidArgumentError('request_id', 'must be at most 64 characters');
+    this.#expire(tenant);
     const jobs = this.#tenantJobs(tenant);
     if (opts.requestId) {
       const same = [...jobs.values()].find((j) => j.requestId === opts.requestId);
@@ -260,8 +312,8 @@ export class Jobs {
       executionId: opts.executionId,
       error: '',
       errorReason: ErrorReason.UNSPECIFIED,
-      createTime: new Date(),
-      startTime: new Date(),
+      createTime: new Date(this.#now()),
+      startTime: new Date(this.#now()),
       log,
       abort: new AbortController(),
       ended: new Promise((r) => (resolveEnded = r)),
@@ -273,11 +325,12 @@ export class Jobs {
     void run({ jobId, signal: job.abort!.signal, stdout: append('stdout'), stderr: append('stderr') })
       .catch((e: unknown): TaskOutcome => ({ status: JobStatus.ERROR, error: (e as Error)?.message ?? String(e) }))
       .then((outcome) => {
-        job.endTime = new Date();
+        job.endTime = new Date(this.#now());
         const end = job.stopping ?? { status: outcome.status, error: outcome.error ?? '', reason: outcome.reason ?? ErrorReason.UNSPECIFIED };
         ({ status: job.status, error: job.error, reason: job.errorReason } = end);
         job.abort = undefined;
         log.end();
+        this.#markEnded(job);
         resolveEnded();
       });
     return view(job);
@@ -289,6 +342,7 @@ export class Jobs {
 
   /** Newest first. */
   listJobs(tenant: string, opts: ListJobsOptions = {}): JobView[] {
+    this.#expire(tenant);
     return [...this.#tenantJobs(tenant).values()]
       .filter((j) => !opts.sandboxId || j.sandboxId === opts.sandboxId)
       .filter((j) => !opts.statuses?.length || opts.statuses.includes(j.status))
@@ -312,20 +366,29 @@ export class Jobs {
   /** The job as it is now and a tail of its output. */
   tailJobLogs(tenant: string, jobId: string, opts: TailOptions): { job: JobView; tail: LogTail; final: () => Promise<JobView> } {
     const job = this.#job(tenant, jobId);
-    const tail = job.log.tail(opts);
+    const inner = job.log.tail(opts);
+    const tail: LogTail = {
+      stdoutOffset: inner.stdoutOffset,
+      stderrOffset: inner.stderrOffset,
+      [Symbol.asyncIterator]: () => forgettable(job, inner[Symbol.asyncIterator]()),
+    };
     return { job: view(job), tail, final: async () => view(job) };
   }
 
-  /** Kills every running job and drops all logs. */
+  /** Kills every running job, drops all jobs and logs, and stops the sweeps. */
   async close(): Promise<void> {
+    clearInterval(this.#sweeper);
     const all = [...this.#jobs.values()].flatMap((m) => [...m.values()]);
     await Promise.all(all.map((j) => (j.status === JobStatus.RUNNING ? this.killJob(j.tenant, j.jobId).catch(() => {}) : undefined)));
+    for (const j of all) j.forgotten ??= 'the server is shutting down';
+    this.#jobs.clear();
+    this.#ended.clear();
     await Promise.all(all.map((j) => j.log.dispose()));
   }
 
   #finish(job: JobRecord, exitCode: number | undefined, error?: unknown): void {
     job.exitCode = exitCode;
-    job.endTime = new Date();
+    job.endTime = new Date(this.#now());
     const gone = this.#manager.endReason(job.sandboxId);
     if (job.stopping) {
       ({ status: job.status, error: job.error, reason: job.errorReason } = job.stopping);
@@ -341,6 +404,41 @@ export class Jobs {
     }
     job.handle = undefined;
     job.log.end();
+    this.#markEnded(job);
+  }
+
+  /** Records that a job ended (for retention), then applies the per-key cap. */
+  #markEnded(job: JobRecord): void {
+    if (job.forgotten || this.#jobs.get(job.tenant)?.get(job.jobId) !== job) return;
+    let ended = this.#ended.get(job.tenant);
+    if (!ended) this.#ended.set(job.tenant, (ended = new Set()));
+    ended.add(job);
+    for (const oldest of ended) {
+      if (ended.size <= this.#maxEnded) break;
+      this.#forget(oldest, `it was one of more than ${this.#maxEnded} ended jobs kept per API key`);
+    }
+  }
+
+  /** Forgets the tenant's ended jobs whose retention period has passed. */
+  #expire(tenant: string): void {
+    const ended = this.#ended.get(tenant);
+    if (!ended) return;
+    const now = this.#now();
+    // Mostly in end order, but a clock step could disorder them: check them all.
+    for (const job of ended) {
+      if (now - (job.endTime?.getTime() ?? now) >= this.#retentionMs) this.#forget(job, 'its retention period passed');
+    }
+  }
+
+  /** Drops an ended job and its output; tails of it fail with JOB_NOT_FOUND. */
+  #forget(job: JobRecord, why: string): void {
+    job.forgotten = why;
+    const jobs = this.#jobs.get(job.tenant);
+    if (jobs?.get(job.jobId) === job) jobs.delete(job.jobId);
+    const ended = this.#ended.get(job.tenant);
+    ended?.delete(job);
+    if (ended?.size === 0) this.#ended.delete(job.tenant);
+    void job.log.dispose().catch(() => {});
   }
 
   async #start(sandbox: Sandbox, opts: CommandOptions, onStdout: (d: string) => void, onStderr: (d: string) => void): Promise<CommandHandle> {
@@ -364,6 +462,7 @@ export class Jobs {
 
   #job(tenant: string, jobId: string): JobRecord {
     if (!jobId) throw new InvalidArgumentError('job_id', 'is required');
+    this.#expire(tenant);
     const job = this.#tenantJobs(tenant).get(jobId);
     if (!job) throw new ToolkitError(ErrorReason.JOB_NOT_FOUND, `no job ${jobId}`, { job_id: jobId });
     return job;
@@ -373,6 +472,24 @@ export class Jobs {
     let jobs = this.#jobs.get(tenant);
     if (!jobs) this.#jobs.set(tenant, (jobs = new Map()));
     return jobs;
+  }
+}
+
+/** A tail's iterator that reports the job being forgotten under it as JOB_NOT_FOUND. */
+async function* forgettable(job: JobRecord, chunks: AsyncIterator<LogChunk>): AsyncGenerator<LogChunk> {
+  try {
+    for (;;) {
+      const r = await chunks.next();
+      if (r.done) return;
+      yield r.value;
+    }
+  } catch (e) {
+    if (e instanceof JobLogDisposedError) {
+      throw new ToolkitError(ErrorReason.JOB_NOT_FOUND, `job ${job.jobId} was forgotten while being read: ${job.forgotten ?? 'it was deleted'}`, { job_id: job.jobId }, { cause: e });
+    }
+    throw e;
+  } finally {
+    await chunks.return?.();
   }
 }
 

@@ -8,9 +8,15 @@
 // Clients. Per API key, each client_id has the set of sandboxes it manages and at most one
 // default. This state lives in memory: a restarted server forgets defaults (clients connect
 // again), not sandboxes.
+//
+// Ended sandboxes. A sandbox this server shut down, or saw expire, is reported as
+// SANDBOX_SHUT_DOWN or SANDBOX_EXPIRED for `retentionMs` (default 1 hour) after it ended;
+// then its record is forgotten (also removed from its clients' sets and defaults) and it is
+// SANDBOX_NOT_FOUND like any unknown sandbox.
 import { createHash } from 'node:crypto';
 import { Sandbox, SandboxNotFoundError, NotFoundError, RateLimitError, InvalidArgumentError as SdkInvalidArgumentError, type SandboxInfo } from 'e2b';
 import { ErrorReason, InvalidArgumentError, ToolkitError } from './errors.js';
+import { DEFAULT_RETENTION_MS, checkRetention, sweepIntervalMs } from './jobs.js';
 
 /** Where sandboxes come from: E2B, or the local runtime speaking E2B's protocol. */
 export interface BackendConfig {
@@ -29,6 +35,10 @@ export interface SandboxManagerOptions {
   maxTimeoutMs?: number;
   /** The template used when a create names none. Default `code-interpreter-v1`. */
   defaultTemplate?: string;
+  /** How long an ended sandbox's record (why it ended) is kept. Default 1 hour; Infinity keeps them. */
+  retentionMs?: number;
+  /** The clock, in ms since the epoch (for tests). Default Date.now. */
+  now?: () => number;
 }
 
 export type SandboxStateName = 'running' | 'paused';
@@ -80,6 +90,8 @@ interface Known {
   sdk?: Sandbox;
   /** Set when this server saw the sandbox end, so later calls can say why it is gone. */
   ended?: 'shut_down';
+  /** When it was shut down (ms since the epoch). */
+  endedAt?: number;
   /** The expiry this server last set or saw. */
   expireTime?: Date;
 }
@@ -92,12 +104,51 @@ export class SandboxManager {
   readonly #known = new Map<string, Known>();
   readonly #clients = new Map<string, Map<string, ClientState>>();
   readonly #creates = new Map<string, Promise<string>>();
+  readonly #retentionMs: number;
+  readonly #now: () => number;
+  readonly #sweeper: NodeJS.Timeout | undefined;
 
   constructor(options: SandboxManagerOptions) {
     this.#backend = options.backend;
     this.defaultTimeoutMs = options.defaultTimeoutMs ?? 300_000;
     this.maxTimeoutMs = options.maxTimeoutMs ?? 24 * 3600_000;
     this.#defaultTemplate = options.defaultTemplate ?? 'code-interpreter-v1';
+    this.#retentionMs = checkRetention('retentionMs', options.retentionMs, DEFAULT_RETENTION_MS);
+    this.#now = options.now ?? Date.now;
+    const every = sweepIntervalMs(this.#retentionMs);
+    if (every !== undefined) {
+      this.#sweeper = setInterval(() => this.sweep(), every);
+      this.#sweeper.unref();
+    }
+  }
+
+  /** Forgets the records of sandboxes that ended longer than the retention period ago (also done on access). */
+  sweep(): void {
+    for (const id of this.#known.keys()) this.#expire(id);
+  }
+
+  /** Stops the periodic sweep. */
+  close(): void {
+    clearInterval(this.#sweeper);
+  }
+
+  /** When the sandbox ended, as far as this server knows, if it did. */
+  #endedAt(known: Known): number | undefined {
+    if (known.ended) return known.endedAt;
+    const expiry = known.expireTime?.getTime();
+    return expiry !== undefined && expiry <= this.#now() ? expiry : undefined;
+  }
+
+  /** Forgets the sandbox's record if it ended longer than the retention period ago. */
+  #expire(sandboxId: string): void {
+    const known = this.#known.get(sandboxId);
+    const endedAt = known && this.#endedAt(known);
+    if (!known || endedAt === undefined || this.#now() - endedAt < this.#retentionMs) return;
+    this.#known.delete(sandboxId);
+    for (const client of this.#clients.get(known.tenant)?.values() ?? []) {
+      client.managed.delete(sandboxId);
+      if (client.defaultId === sandboxId) client.defaultId = undefined;
+    }
   }
 
   async create(tenant: string, clientId: string, opts: CreateSandboxOptions = {}): Promise<SandboxView> {
@@ -115,7 +166,7 @@ export class SandboxManager {
             envs: opts.envs,
           }),
         );
-        this.#known.set(sdk.sandboxId, { tenant, sdk, expireTime: new Date(Date.now() + timeoutMs) });
+        this.#known.set(sdk.sandboxId, { tenant, sdk, expireTime: new Date(this.#now() + timeoutMs) });
         return sdk.sandboxId;
       })();
       if (key) {
@@ -182,6 +233,7 @@ export class SandboxManager {
     await this.#call(id, () => Sandbox.kill(id, this.#sdkOpts()));
     const known = this.#known.get(id) ?? { tenant };
     known.ended = 'shut_down';
+    known.endedAt = this.#now();
     known.sdk = undefined;
     this.#known.set(id, known);
     for (const client of this.#clients.get(tenant)?.values() ?? []) {
@@ -213,7 +265,12 @@ export class SandboxManager {
 
   /** The sandbox a request names: `sandboxId`, or the client's default when empty. */
   resolveId(tenant: string, clientId: string, sandboxId: string): string {
-    if (sandboxId) return sandboxId;
+    if (sandboxId) {
+      this.#expire(sandboxId);
+      return sandboxId;
+    }
+    const current = this.#client(tenant, clientId).defaultId;
+    if (current) this.#expire(current);
     const id = this.#client(tenant, clientId).defaultId;
     if (!id) {
       throw new ToolkitError(
@@ -238,9 +295,10 @@ export class SandboxManager {
 
   /** Why a sandbox this server knew is gone, if it is and the server knows. */
   endReason(sandboxId: string): ErrorReason.SANDBOX_SHUT_DOWN | ErrorReason.SANDBOX_EXPIRED | undefined {
+    this.#expire(sandboxId);
     const known = this.#known.get(sandboxId);
     if (known?.ended === 'shut_down') return ErrorReason.SANDBOX_SHUT_DOWN;
-    if (known?.expireTime && known.expireTime.getTime() <= Date.now()) return ErrorReason.SANDBOX_EXPIRED;
+    if (known?.expireTime && known.expireTime.getTime() <= this.#now()) return ErrorReason.SANDBOX_EXPIRED;
     return undefined;
   }
 
@@ -253,6 +311,7 @@ export class SandboxManager {
   }
 
   async #info(tenant: string, sandboxId: string): Promise<SandboxInfo> {
+    this.#expire(sandboxId);
     const known = this.#known.get(sandboxId);
     if (known && known.tenant !== tenant) throw notFound(sandboxId);
     if (known?.ended) throw this.#gone(sandboxId);

@@ -54,9 +54,9 @@ export async function startToolkitServer(options: ToolkitServerOptions): Promise
     runtime = await startLocalRuntime({ port: 0, ...options.localRuntime });
     backend = { apiKey: runtime.config.apiKey ?? 'local', apiUrl: runtime.url, sandboxUrl: runtime.url, domain: runtime.domain };
   }
-  const manager = new SandboxManager({ backend, defaultTemplate: options.e2b ? undefined : 'code-interpreter-v1' });
-  const jobs = new Jobs({ manager, dataDir: options.dataDir });
-  const executions = new Executions({ ...options.code, manager, backend, jobs });
+  const manager = new SandboxManager({ backend, defaultTemplate: options.e2b ? undefined : 'code-interpreter-v1', retentionMs: options.retentionMs });
+  const jobs = new Jobs({ manager, dataDir: options.dataDir, retentionMs: options.retentionMs });
+  const executions = new Executions({ retentionMs: options.retentionMs, ...options.code, manager, backend, jobs });
   const files = new Files({ manager });
   const network = new Network({ manager, jobs, localRuntime: runtime && { apiUrl: runtime.url, apiKey: backend.apiKey } });
 
@@ -119,6 +119,8 @@ export async function startToolkitServer(options: ToolkitServerOptions): Promise
         for (const s of sessions) s.close();
         h1.closeIdleConnections();
         await jobs.close();
+        executions.close();
+        manager.close();
         await runtime?.close();
         // Whatever did not end by itself.
         for (const s of sessions) s.destroy();
