@@ -1,6 +1,9 @@
 // How RPC errors become the reference's `{status: 'error', error: message}` results.
 import { Code, ConnectError } from '@connectrpc/connect';
-import { ErrorDetailSchema, ErrorReason } from './gen/e2b_toolkit/v1/errors_pb.js';
+import { ErrorInfoSchema } from './gen/google/rpc/error_details_pb.js';
+
+/** The ErrorInfo domain of the toolkit's errors. */
+export const ERROR_DOMAIN = 'e2b-toolkit';
 
 export interface ErrorResult {
   status: 'error';
@@ -8,7 +11,7 @@ export interface ErrorResult {
   error: string;
   /** The status code in snake_case, for example "not_found", "unimplemented", "deadline_exceeded". */
   code: string;
-  /** The machine-readable reason when the server sent an ErrorDetail, for example "SANDBOX_EXPIRED". */
+  /** The machine-readable reason from the error's google.rpc.ErrorInfo detail, for example "SANDBOX_EXPIRED". */
   reason?: string;
   [key: string]: unknown;
 }
@@ -18,14 +21,21 @@ export function codeName(code: Code): string {
   return (Code[code] ?? 'unknown').replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase();
 }
 
-export function reasonOf(err: ConnectError): string | undefined {
+/** The error's google.rpc.ErrorInfo detail of the toolkit's domain, if it has one. */
+export function errorInfoOf(err: ConnectError): { reason: string; metadata: Record<string, string> } | undefined {
   try {
-    const detail = err.findDetails(ErrorDetailSchema)[0];
-    if (detail && detail.reason !== ErrorReason.UNSPECIFIED) return ErrorReason[detail.reason];
+    const info = err.findDetails(ErrorInfoSchema).find((i) => i.domain === ERROR_DOMAIN);
+    if (info) return { reason: info.reason, metadata: { ...info.metadata } };
   } catch {
-    // Undecodable details: no reason.
+    // Undecodable details: no ErrorInfo.
   }
   return undefined;
+}
+
+/** The ErrorReason name (without ERROR_REASON_) the server sent, for example "JOB_NOT_FOUND". */
+export function reasonOf(err: ConnectError): string | undefined {
+  const info = errorInfoOf(err);
+  return info?.reason && info.reason !== 'UNSPECIFIED' ? info.reason : undefined;
 }
 
 /** Any thrown value as an error result. Extra keys (sandbox_id, job_id...) are merged in. */

@@ -6,6 +6,7 @@ export * from './executions.js';
 export * from './files.js';
 export * from './network.js';
 export * from './gen/e2b_toolkit/v1/errors_pb.js';
+export * from './gen/google/rpc/error_details_pb.js';
 export * from './gen/e2b_toolkit/v1/job_pb.js';
 export * from './gen/e2b_toolkit/v1/execution_pb.js';
 export * from './gen/e2b_toolkit/v1/sandbox_service_pb.js';

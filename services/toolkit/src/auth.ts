@@ -1,5 +1,7 @@
 // API keys: `Authorization: Bearer <key>`. The key is the tenant everything belongs to.
-import { Code, ConnectError, createContextKey, type HandlerContext, type Interceptor } from '@connectrpc/connect';
+import { createContextKey, type HandlerContext, type Interceptor } from '@connectrpc/connect';
+import { ErrorReason } from '@e2b-toolkit/core';
+import { reasonError } from './errors.js';
 
 /** The caller's API key, set by the auth interceptor. */
 export const apiKeyKey = createContextKey<string>('anonymous', { description: 'the caller API key' });
@@ -15,11 +17,11 @@ export function authInterceptor(apiKeys: ReadonlySet<string> | undefined): Inter
   return (next) => async (req) => {
     const header = req.header.get('authorization');
     const match = header ? /^Bearer\s+(.+)$/i.exec(header.trim()) : null;
-    if (header && !match) throw new ConnectError('the authorization header must be "Bearer <api key>"', Code.Unauthenticated);
+    if (header && !match) throw reasonError(ErrorReason.API_KEY_INVALID, 'the authorization header must be "Bearer <api key>"');
     const key = match?.[1];
     if (apiKeys) {
-      if (!key) throw new ConnectError('an API key is required: send "Authorization: Bearer <api key>"', Code.Unauthenticated);
-      if (!apiKeys.has(key)) throw new ConnectError('the API key is not valid', Code.Unauthenticated);
+      if (!key) throw reasonError(ErrorReason.API_KEY_INVALID, 'an API key is required: send "Authorization: Bearer <api key>"');
+      if (!apiKeys.has(key)) throw reasonError(ErrorReason.API_KEY_INVALID, 'the API key is not valid');
     }
     req.contextValues.set(apiKeyKey, key ?? ANONYMOUS_KEY);
     return next(req);

@@ -1,6 +1,10 @@
-// The one table from core errors to Connect/gRPC status codes.
+// The one table from core errors to Connect/gRPC status codes, and the google.rpc.ErrorInfo
+// detail every toolkit error carries (see proto/e2b_toolkit/v1/errors.proto).
 import { Code, ConnectError } from '@connectrpc/connect';
-import { ErrorReason, InvalidArgumentError, ToolkitError } from '@e2b-toolkit/core';
+import { ErrorInfoSchema, ErrorReason, InvalidArgumentError, ToolkitError } from '@e2b-toolkit/core';
+
+/** The ErrorInfo domain of every toolkit error. */
+export const ERROR_DOMAIN = 'e2b-toolkit';
 
 const CODE_OF_REASON: Record<ErrorReason, Code> = {
   [ErrorReason.UNSPECIFIED]: Code.Unknown,
@@ -38,11 +42,31 @@ export function codeOf(err: unknown): Code {
   return Code.Internal;
 }
 
+/**
+ * A ConnectError carrying the ErrorInfo detail for `reason` and `metadata`. connect-node sends
+ * details on every protocol: grpc-status-details-bin (gRPC, gRPC-Web), "details" (Connect).
+ * An UNSPECIFIED reason with no metadata has nothing to tell, so it carries no detail.
+ */
+export function reasonError(
+  reason: ErrorReason,
+  message: string,
+  metadata: Record<string, string> = {},
+  code: Code = CODE_OF_REASON[reason] ?? Code.Unknown,
+  cause?: unknown,
+): ConnectError {
+  const details =
+    reason === ErrorReason.UNSPECIFIED && Object.keys(metadata).length === 0
+      ? undefined
+      : [{ desc: ErrorInfoSchema, value: { reason: ErrorReason[reason], domain: ERROR_DOMAIN, metadata: { ...metadata } } }];
+  return new ConnectError(message, code, undefined, details, cause);
+}
+
 /** Any thrown value as the ConnectError the client receives. */
 export function toConnectError(err: unknown): ConnectError {
   if (err instanceof ConnectError) return err;
-  if (err instanceof InvalidArgumentError || err instanceof ToolkitError) {
-    return new ConnectError(err.message, codeOf(err), undefined, undefined, err);
-  }
+  if (err instanceof ToolkitError) return reasonError(err.reason, err.message, err.metadata, codeOf(err), err);
+  // errors.proto has no reason for INVALID_ARGUMENT (the code says it all) and no metadata key
+  // for the field (it is in the message), so an invalid argument carries no detail.
+  if (err instanceof InvalidArgumentError) return new ConnectError(err.message, Code.InvalidArgument, undefined, undefined, err);
   return ConnectError.from(err, Code.Internal);
 }
