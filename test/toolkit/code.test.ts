@@ -3,27 +3,15 @@
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Code, ConnectError, createClient, type Interceptor, type Transport } from '@connectrpc/connect';
-import { createConnectTransport, createGrpcTransport } from '@connectrpc/connect-node';
+import { Code, createClient, type Transport } from '@connectrpc/connect';
 import { CodeService, ErrorReason, ExecutionStatus, JobService, JobStatus, JobKind, ResultFormat, SandboxService } from '@e2b-toolkit/core';
 import { startToolkitServer, type ToolkitServer } from '../../services/toolkit/src/server.js';
+import { toolkitTransport, type Protocol, codeOf } from '../support/toolkit.js';
 
 let server: ToolkitServer;
 
-function bearer(key: string): Interceptor {
-  return (next) => (req) => {
-    req.header.set('authorization', `Bearer ${key}`);
-    return next(req);
-  };
-}
-
-type Protocol = 'connect' | 'grpc';
-
 function transport(protocol: Protocol, key = 'key-a'): Transport {
-  const baseUrl = server.url;
-  const interceptors = [bearer(key)];
-  if (protocol === 'grpc') return createGrpcTransport({ baseUrl, interceptors });
-  return createConnectTransport({ baseUrl, httpVersion: '1.1', interceptors });
+  return toolkitTransport(server.url, protocol, key);
 }
 
 function clients(protocol: Protocol = 'connect', key?: string) {
@@ -31,14 +19,6 @@ function clients(protocol: Protocol = 'connect', key?: string) {
   return { sandboxes: createClient(SandboxService, t), code: createClient(CodeService, t), jobs: createClient(JobService, t) };
 }
 
-async function codeOf(p: Promise<unknown>): Promise<Code | undefined> {
-  try {
-    await p;
-    return undefined;
-  } catch (err) {
-    return ConnectError.from(err).code;
-  }
-}
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 const CLIENT = 'coder';

@@ -4,29 +4,16 @@
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Code, ConnectError, createClient, type Interceptor, type Transport } from '@connectrpc/connect';
-import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from '@connectrpc/connect-node';
+import { Code, ConnectError, createClient, type Transport } from '@connectrpc/connect';
 import { CodeService, CommandService, ErrorInfoSchema, JobService, SandboxService } from '@e2b-toolkit/core';
 import { E2BToolkit, SandboxManager } from '../../clients/ts/src/index.js';
 import { startToolkitServer, type ToolkitServer } from '../../services/toolkit/src/server.js';
+import { toolkitTransport, type Protocol } from '../support/toolkit.js';
 
 let server: ToolkitServer;
 
-function bearer(key: string): Interceptor {
-  return (next) => (req) => {
-    req.header.set('authorization', `Bearer ${key}`);
-    return next(req);
-  };
-}
-
-type Protocol = 'connect' | 'grpc' | 'grpc-web';
-
 function transport(protocol: Protocol, key = 'key-a'): Transport {
-  const baseUrl = server.url;
-  const interceptors = [bearer(key)];
-  if (protocol === 'grpc') return createGrpcTransport({ baseUrl, interceptors });
-  if (protocol === 'grpc-web') return createGrpcWebTransport({ baseUrl, httpVersion: '1.1', interceptors });
-  return createConnectTransport({ baseUrl, httpVersion: '1.1', interceptors });
+  return toolkitTransport(server.url, protocol, key);
 }
 
 function clients(protocol: Protocol) {
@@ -139,7 +126,7 @@ describe('a server with API keys', () => {
       localRuntime: { warmPoolSize: 0 },
     });
     try {
-      const jobs = createClient(JobService, createGrpcTransport({ baseUrl: keyed.url, interceptors: [bearer('wrong-key')] }));
+      const jobs = createClient(JobService, toolkitTransport(keyed.url, 'grpc', 'wrong-key'));
       expect(await failure(jobs.getJob({ jobId: 'x' }))).toEqual({ code: Code.Unauthenticated, reason: 'API_KEY_INVALID', domain: 'e2b-toolkit', metadata: {} });
     } finally {
       await keyed.close();

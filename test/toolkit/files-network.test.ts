@@ -3,22 +3,16 @@ import { createHash, randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Code, ConnectError, createClient, type Interceptor, type Transport } from '@connectrpc/connect';
-import { createConnectTransport, createGrpcTransport } from '@connectrpc/connect-node';
+import { Code, createClient, type Transport } from '@connectrpc/connect';
 import { create } from '@bufbuild/protobuf';
 import { FileService, FileType, JobService, JobStatus, NetworkService, SandboxService, UploadFileRequestSchema, type UploadFileRequest } from '@e2b-toolkit/core';
 import { startToolkitServer, type ToolkitServer } from '../../services/toolkit/src/server.js';
+import { codeOf, toolkitTransport } from '../support/toolkit.js';
 
 let server: ToolkitServer;
 
-const bearer: Interceptor = (next) => (req) => {
-  req.header.set('authorization', 'Bearer key-files');
-  return next(req);
-};
-
 function transport(protocol: 'connect' | 'grpc'): Transport {
-  if (protocol === 'grpc') return createGrpcTransport({ baseUrl: server.url, interceptors: [bearer] });
-  return createConnectTransport({ baseUrl: server.url, httpVersion: '1.1', interceptors: [bearer] });
+  return toolkitTransport(server.url, protocol, 'key-files');
 }
 
 function clients(protocol: 'connect' | 'grpc' = 'connect') {
@@ -26,14 +20,6 @@ function clients(protocol: 'connect' | 'grpc' = 'connect') {
   return { files: createClient(FileService, t), network: createClient(NetworkService, t), jobs: createClient(JobService, t) };
 }
 
-async function codeOf(p: Promise<unknown>): Promise<Code | undefined> {
-  try {
-    await p;
-    return undefined;
-  } catch (err) {
-    return ConnectError.from(err).code;
-  }
-}
 
 const CLIENT = 'files-agent';
 

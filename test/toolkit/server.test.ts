@@ -3,29 +3,16 @@
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Code, ConnectError, createClient, type Client, type Interceptor, type Transport } from '@connectrpc/connect';
-import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from '@connectrpc/connect-node';
+import { Code, createClient, type Client, type Transport } from '@connectrpc/connect';
 import { CommandService, JobService, JobStatus, SandboxService, type Job } from '@e2b-toolkit/core';
 import { startToolkitServer, type ToolkitServer } from '../../services/toolkit/src/server.js';
+import { toolkitTransport, type Protocol, codeOf } from '../support/toolkit.js';
 import { eventually } from '../support/runtime.js';
 
 let server: ToolkitServer;
 
-function bearer(key: string): Interceptor {
-  return (next) => (req) => {
-    req.header.set('authorization', `Bearer ${key}`);
-    return next(req);
-  };
-}
-
-type Protocol = 'connect' | 'grpc' | 'grpc-web';
-
 function transport(protocol: Protocol, key = 'key-a'): Transport {
-  const baseUrl = server.url;
-  const interceptors = [bearer(key)];
-  if (protocol === 'grpc') return createGrpcTransport({ baseUrl, interceptors });
-  if (protocol === 'grpc-web') return createGrpcWebTransport({ baseUrl, httpVersion: '1.1', interceptors });
-  return createConnectTransport({ baseUrl, httpVersion: '1.1', interceptors });
+  return toolkitTransport(server.url, protocol, key);
 }
 
 function clients(protocol: Protocol, key?: string) {
@@ -33,14 +20,6 @@ function clients(protocol: Protocol, key?: string) {
   return { sandboxes: createClient(SandboxService, t), commands: createClient(CommandService, t), jobs: createClient(JobService, t) };
 }
 
-async function codeOf(p: Promise<unknown>): Promise<Code | undefined> {
-  try {
-    await p;
-    return undefined;
-  } catch (err) {
-    return ConnectError.from(err).code;
-  }
-}
 
 /** Reads a whole tail: stdout as text, and the final job. */
 async function readTail(jobs: Client<typeof JobService>, jobId: string, from: { stdoutOffset?: bigint; snapshot?: boolean } = {}) {
