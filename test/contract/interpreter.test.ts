@@ -310,22 +310,18 @@ describe('bad inputs', () => {
   });
 
   test('two runs on one context at once queue and run in order', async () => {
-    const done: string[] = [];
-    let second: Promise<unknown> | undefined;
-    // The second is sent once the first is running, so the server sees them in order.
-    const first = sbx
-      .runCode('import time\nqueued = "first"\nprint("running", flush=True)\ntime.sleep(1)\nqueued', {
-        onStdout: () => {
-          second ??= sbx.runCode('queued + " then second"').then((e) => {
-            done.push(`second:${e.text}`);
-          });
-        },
-      })
-      .then((e) => {
-        done.push(`first:${e.text}`);
-      });
-    await first;
-    await second;
-    expect(done).toEqual(['first:first', 'second:first then second']);
+    let second: ReturnType<typeof sbx.runCode> | undefined;
+    // The second is sent once the first is running; it must wait for the first to finish
+    // (it sees the value the first sets at its very end) and count as the next execution.
+    const first = sbx.runCode('import time\nprint("running", flush=True)\ntime.sleep(1)\nqueued = "first"\nqueued', {
+      onStdout: () => {
+        second ??= sbx.runCode('queued + " then second"');
+      },
+    });
+    const a = await first;
+    const b = await second!;
+    expect(a.text).toBe('first');
+    expect(b.text).toBe('first then second');
+    expect(b.executionCount).toBe(a.executionCount! + 1);
   });
 });

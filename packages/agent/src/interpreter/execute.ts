@@ -64,9 +64,10 @@ export async function handleExecute(req: Http2ServerRequest, res: Http2ServerRes
   try {
     await supervise((sink) => context.runner.run(request.code, request.env, sink), out, gone.signal, request.timeoutSeconds);
   } finally {
+    // This run's response ends before the next queued run may start.
+    out.end();
     release();
   }
-  out.end();
 }
 
 /** Runs one execution to its end, enforcing the timeout and reacting to the client leaving. */
