@@ -214,22 +214,33 @@ export class Jobs {
     }
   }
 
-  /** Starts a background job; returns once it has started. */
-  async startCommand(tenant: string, clientId: string, opts: StartCommandOptions): Promise<JobView> {
-    checkCommand(opts);
+  /**
+   * Checks a new job's id and request id, and finds the job a retried request already
+   * started (AIP-155), or else the id the new job will have.
+   */
+  #claim(tenant: string, opts: { jobId?: string; requestId?: string }): { existing: JobView } | { jobs: Map<string, JobRecord>; jobId: string } {
     if (opts.jobId !== undefined && opts.jobId !== '' && !JOB_ID.test(opts.jobId)) {
       throw new InvalidArgumentError('job_id', 'must be 1 to 128 characters from A-Z a-z 0-9 . _ -');
     }
     if (opts.requestId && opts.requestId.length > 64) throw new InvalidArgumentError('request_id', 'must be at most 64 characters');
-    if (opts.timeoutMs !== undefined && !(opts.timeoutMs > 0)) throw new InvalidArgumentError('timeout', 'must be positive');
     this.#expire(tenant);
     const jobs = this.#tenantJobs(tenant);
     if (opts.requestId) {
       const same = [...jobs.values()].find((j) => j.requestId === opts.requestId);
-      if (same) return view(same);
+      if (same) return { existing: view(same) };
     }
     const jobId = opts.jobId || randomUUID();
     if (jobs.has(jobId)) throw new ToolkitError(ErrorReason.JOB_ALREADY_EXISTS, `job ${jobId} already exists`, { job_id: jobId });
+    return { jobs, jobId };
+  }
+
+  /** Starts a background job; returns once it has started. */
+  async startCommand(tenant: string, clientId: string, opts: StartCommandOptions): Promise<JobView> {
+    checkCommand(opts);
+    if (opts.timeoutMs !== undefined && !(opts.timeoutMs > 0)) throw new InvalidArgumentError('timeout', 'must be positive');
+    const claim = this.#claim(tenant, opts);
+    if ('existing' in claim) return claim.existing;
+    const { jobs, jobId } = claim;
 
     const sandbox = await this.#manager.sandbox(tenant, clientId, opts.sandboxId ?? '');
     const log = new JobLog({ dir: this.#dataDir, memoryBytes: this.#logMemoryBytes });
@@ -285,18 +296,9 @@ export class Jobs {
    * log and it ends with the outcome `run` returns. Returns at once.
    */
   startTask(tenant: string, opts: TaskOptions, run: (ctx: TaskContext) => Promise<TaskOutcome>): JobView {
-    if (opts.jobId !== undefined && opts.jobId !== '' && !JOB_ID.test(opts.jobId)) {
-      throw new InvalidArgumentError('job_id', 'must be 1 to 128 characters from A-Z a-z 0-9 . _ -');
-    }
-    if (opts.requestId && opts.requestId.length > 64) throw new InvalidArgumentError('request_id', 'must be at most 64 characters');
-    this.#expire(tenant);
-    const jobs = this.#tenantJobs(tenant);
-    if (opts.requestId) {
-      const same = [...jobs.values()].find((j) => j.requestId === opts.requestId);
-      if (same) return view(same);
-    }
-    const jobId = opts.jobId || randomUUID();
-    if (jobs.has(jobId)) throw new ToolkitError(ErrorReason.JOB_ALREADY_EXISTS, `job ${jobId} already exists`, { job_id: jobId });
+    const claim = this.#claim(tenant, opts);
+    if ('existing' in claim) return claim.existing;
+    const { jobs, jobId } = claim;
     const log = new JobLog({ dir: this.#dataDir, memoryBytes: this.#logMemoryBytes });
     let resolveEnded!: () => void;
     const job: JobRecord = {
