@@ -16,6 +16,11 @@ const DEBIAN = {
   'python3-matplotlib': 'charts in the code interpreter',
   'python3-numpy': 'numpy in sandboxes',
   'python3-pandas': 'DataFrames in the code interpreter',
+  'python3-grpcio': 'the Python client (clients/python)',
+  'python3-protobuf': 'the Python client (clients/python)',
+  'python3-pytest': "the Python client's tests",
+  'protobuf-compiler': 'protoc, to generate the Python client from proto/',
+  'protobuf-compiler-grpc': 'grpc_python_plugin, to generate the Python client stubs',
 };
 
 function installedDebian(pkg) {
