@@ -1,0 +1,1 @@
+// Placeholder until the Python client lands: generates nothing yet.
