@@ -272,6 +272,22 @@ describe('kernel death', () => {
   });
 });
 
+describe('the sandbox killed mid-run', () => {
+  test('the run fails (the response is cut off, not ended), as with E2B', async () => {
+    const doomed = await Sandbox.create(h.opts);
+    let printed!: () => void;
+    const started = new Promise<void>((resolve) => (printed = resolve));
+    const run = doomed.runCode('import time\nprint("started", flush=True)\ntime.sleep(60)', { onStdout: () => printed() });
+    const outcome = run.then(
+      () => 'returned',
+      (err: Error) => err.name,
+    );
+    await started;
+    await Sandbox.kill(doomed.sandboxId, h.opts);
+    expect(await outcome).toBe('TimeoutError');
+  });
+});
+
 describe('bad inputs', () => {
   test('100 MB of output in one run arrives in full', async () => {
     let bytes = 0;

@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Code, ConnectError, createClient, type Transport } from '@connectrpc/connect';
-import { CodeService, CommandService, ErrorInfoSchema, JobService, SandboxService } from '@e2b-toolkit/core';
+import { CodeService, CommandService, ErrorInfoSchema, ErrorReason, JobService, SandboxService } from '@e2b-toolkit/core';
+import { eventually } from '../support/runtime.js';
 import { E2BToolkit, SandboxManager } from '../../clients/ts/src/index.js';
 import { startToolkitServer, type ToolkitServer } from '../../services/toolkit/src/server.js';
 import { toolkitTransport, type Protocol } from '../support/toolkit.js';
@@ -96,6 +97,33 @@ describe('the TS client wrapper', () => {
       reason: 'EXECUTION_TIMED_OUT',
       sandbox_id: sandboxId,
     });
+  });
+});
+
+describe('work ended by something else while the call runs', () => {
+  it('reports a dead kernel as ABORTED / KERNEL_DIED, keeps the execution, and the next run starts fresh', async () => {
+    const { code } = clients('grpc');
+    await code.runPythonCode({ sandboxId, code: 'survivor = 1' });
+    const f = await failure(code.runPythonCode({ sandboxId, code: 'import os, signal\nos.kill(os.getpid(), signal.SIGKILL)' }));
+    expect(f).toMatchObject({ code: Code.Aborted, reason: 'KERNEL_DIED', metadata: { sandbox_id: sandboxId } });
+    const execution = await code.getExecution({ executionId: f.metadata!.execution_id });
+    expect(execution.execution).toMatchObject({ errorReason: ErrorReason.KERNEL_DIED, error: { name: 'KernelDiedError' } });
+    const next = await code.runPythonCode({ sandboxId, code: "print('survivor' in globals())" });
+    expect(next.execution?.stdout).toBe('False\n');
+  });
+
+  it('reports a sandbox shut down during a Python run or a command as ABORTED / SANDBOX_SHUT_DOWN', async () => {
+    const { sandboxes, code, commands } = clients('connect');
+    const doomed = (await sandboxes.createSandbox({ clientId: 'doomed' })).sandbox!.sandboxId;
+    const run = failure(code.runPythonCode({ sandboxId: doomed, code: 'import time\nprint("started", flush=True)\ntime.sleep(60)' }));
+    const command = failure(commands.runCommand({ sandboxId: doomed, command: 'touch /tmp/started; sleep 60' }));
+    await eventually(async () => (await code.getExecution({ sandboxId: doomed }).catch(() => undefined))?.execution?.stdout === 'started\n');
+    await eventually(async () => (await commands.runCommand({ sandboxId: doomed, command: 'test -f /tmp/started' })).exitCode === 0);
+    await sandboxes.shutdownSandbox({ sandboxId: doomed });
+    expect(await run).toMatchObject({ code: Code.Aborted, reason: 'SANDBOX_SHUT_DOWN', metadata: { sandbox_id: doomed } });
+    expect(await command).toMatchObject({ code: Code.Aborted, reason: 'SANDBOX_SHUT_DOWN', metadata: { sandbox_id: doomed } });
+    // Afterwards the sandbox is simply gone: NOT_FOUND with the same reason.
+    expect(await failure(commands.runCommand({ sandboxId: doomed, command: 'true' }))).toMatchObject({ code: Code.NotFound, reason: 'SANDBOX_SHUT_DOWN' });
   });
 });
 

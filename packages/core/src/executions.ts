@@ -33,6 +33,9 @@ import {
 import { DEFAULT_RETENTION_MS, JobKind, JobStatus, checkRetention, sweepIntervalMs, type JobView, type Jobs } from './jobs.js';
 import type { BackendConfig, SandboxManager } from './sandbox-manager.js';
 
+/** The error name the code interpreter reports when the kernel died during a run. */
+const KERNEL_DIED_ERROR = 'KernelDiedError';
+
 export interface ExecutionsOptions {
   manager: SandboxManager;
   /** The same backend the manager uses: code sandboxes connect with it. */
@@ -334,11 +337,16 @@ export class Executions {
       if (stopped) throw new Error('stopped');
       rec.executionCount = done.executionCount ?? 0;
       rec.error ??= done.error && errorMessage(done.error);
+      if (rec.error?.name === KERNEL_DIED_ERROR) {
+        // Not an exception of the code: the kernel is gone (and restarts for the next run).
+        const { value } = rec.error;
+        throw new ToolkitError(ErrorReason.KERNEL_DIED, value || 'the Python kernel died', { sandbox_id: sandboxId, execution_id: executionId });
+      }
       rec.status = rec.error ? ExecutionStatus.FAILED : ExecutionStatus.SUCCEEDED;
       rec.endTime = new Date(this.#now());
       return rec;
     } catch (e) {
-      const err = this.#failure(e, stopped, timeoutMs, opts.sandboxId || record?.sandboxId || '', record?.executionId);
+      const err = this.#failure(e, stopped, timeoutMs, opts.sandboxId || record?.sandboxId || '', record?.executionId, record !== undefined);
       if (record) {
         record.status = stopped === 'cancelled' ? ExecutionStatus.CANCELLED : ExecutionStatus.FAILED;
         record.errorReason = err instanceof ToolkitError ? err.reason : ErrorReason.UNSPECIFIED;
@@ -352,7 +360,8 @@ export class Executions {
     }
   }
 
-  #failure(e: unknown, stopped: Stop | undefined, timeoutMs: number, sandboxId: string, executionId: string | undefined): unknown {
+  /** The error a run ends with. `started`: the code had been sent to the sandbox. */
+  #failure(e: unknown, stopped: Stop | undefined, timeoutMs: number, sandboxId: string, executionId: string | undefined, started = false): unknown {
     const meta: Record<string, string> = { sandbox_id: sandboxId, ...(executionId ? { execution_id: executionId } : {}) };
     if (stopped === 'timeout') {
       return new ToolkitError(ErrorReason.EXECUTION_TIMED_OUT, `the code ran longer than ${timeoutMs} ms and was interrupted${executionId ? ` (execution ${executionId})` : ''}`, meta);
@@ -362,8 +371,8 @@ export class Executions {
     }
     if (stopped === 'cancelled') return new ToolkitError(ErrorReason.UNSPECIFIED, 'the call was cancelled; the code was interrupted', meta);
     if (e instanceof ToolkitError || e instanceof InvalidArgumentError) return e;
-    const gone = sandboxId ? this.#manager.endReason(sandboxId) : undefined;
-    if (gone) return new ToolkitError(gone, `sandbox ${sandboxId} ${gone === ErrorReason.SANDBOX_SHUT_DOWN ? 'was shut down' : 'expired'}`, meta, { cause: e });
+    const gone = sandboxId ? this.#manager.endedError(sandboxId, { cause: e, interrupted: started, metadata: meta }) : undefined;
+    if (gone) return gone;
     if (e instanceof SandboxNotFoundError || e instanceof NotFoundError) {
       return new ToolkitError(ErrorReason.SANDBOX_NOT_FOUND, `no sandbox ${sandboxId}`, meta, { cause: e });
     }

@@ -190,7 +190,9 @@ export class Jobs {
     const sandbox = await this.#manager.sandbox(tenant, opts.clientId ?? '', opts.sandboxId ?? '');
     const out = new TailBuffer(this.#outputLimit);
     const err = new TailBuffer(this.#outputLimit);
-    const handle = await this.#start(sandbox, opts, (d) => out.push(d), (d) => err.push(d));
+    const handle = await this.#start(sandbox, opts, (d) => out.push(d), (d) => err.push(d)).catch((e) => {
+      throw this.#sandboxGone(sandbox.sandboxId, e, false);
+    });
     let stopped: 'timeout' | 'cancelled' | undefined;
     const stop = (why: 'timeout' | 'cancelled') => {
       stopped ??= why;
@@ -207,7 +209,7 @@ export class Jobs {
       if (stopped === 'cancelled') throw new ToolkitError(ErrorReason.UNSPECIFIED, 'the call was cancelled; the command was killed');
       return { exitCode, ...out.result('stdout'), ...err.result('stderr') } as RunCommandResult;
     } catch (e) {
-      throw this.#sandboxGone(sandbox.sandboxId, e);
+      throw this.#sandboxGone(sandbox.sandboxId, e, true);
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
@@ -269,7 +271,7 @@ export class Jobs {
     } catch (e) {
       jobs.delete(jobId);
       await log.dispose();
-      throw this.#sandboxGone(sandbox.sandboxId, e);
+      throw this.#sandboxGone(sandbox.sandboxId, e, false);
     }
     job.startTime = new Date(this.#now());
     const timer =
@@ -455,11 +457,10 @@ export class Jobs {
     });
   }
 
-  #sandboxGone(sandboxId: string, e: unknown): unknown {
+  /** `e` as SANDBOX_SHUT_DOWN / SANDBOX_EXPIRED when the sandbox ended; `interrupted`: during the work. */
+  #sandboxGone(sandboxId: string, e: unknown, interrupted: boolean): unknown {
     if (e instanceof ToolkitError || e instanceof InvalidArgumentError) return e;
-    const gone = this.#manager.endReason(sandboxId);
-    if (gone) return new ToolkitError(gone, `sandbox ${sandboxId} ${gone === ErrorReason.SANDBOX_SHUT_DOWN ? 'was shut down' : 'expired'}`, { sandbox_id: sandboxId }, { cause: e });
-    return e;
+    return this.#manager.endedError(sandboxId, { cause: e, interrupted }) ?? e;
   }
 
   #job(tenant: string, jobId: string): JobRecord {

@@ -230,12 +230,20 @@ export class SandboxManager {
   async shutdown(tenant: string, clientId: string, sandboxId: string): Promise<string> {
     const id = this.resolveId(tenant, clientId, sandboxId);
     await this.#info(tenant, id);
-    await this.#call(id, () => Sandbox.kill(id, this.#sdkOpts()));
     const known = this.#known.get(id) ?? { tenant };
+    this.#known.set(id, known);
+    // Marked before the kill, so that work the kill interrupts reports SANDBOX_SHUT_DOWN
+    // rather than a broken connection; undone if the kill fails.
+    const before = { ended: known.ended, endedAt: known.endedAt };
     known.ended = 'shut_down';
     known.endedAt = this.#now();
+    try {
+      await this.#call(id, () => Sandbox.kill(id, this.#sdkOpts()));
+    } catch (e) {
+      Object.assign(known, before);
+      throw e;
+    }
     known.sdk = undefined;
-    this.#known.set(id, known);
     for (const client of this.#clients.get(tenant)?.values() ?? []) {
       client.managed.delete(id);
       if (client.defaultId === id) client.defaultId = undefined;
@@ -350,11 +358,20 @@ export class SandboxManager {
     return client;
   }
 
-  #gone(sandboxId: string): ToolkitError {
+  /**
+   * SANDBOX_SHUT_DOWN or SANDBOX_EXPIRED for a sandbox that has ended, if the server knows it
+   * did. `interrupted`: it ended while the call's work was under way (reported as ABORTED).
+   */
+  endedError(sandboxId: string, options: { interrupted?: boolean; cause?: unknown; metadata?: Record<string, string> } = {}): ToolkitError | undefined {
     const reason = this.endReason(sandboxId);
-    if (reason === ErrorReason.SANDBOX_SHUT_DOWN) return new ToolkitError(reason, `sandbox ${sandboxId} was shut down`, { sandbox_id: sandboxId });
-    if (reason === ErrorReason.SANDBOX_EXPIRED) return new ToolkitError(reason, `sandbox ${sandboxId} expired (its timeout ran out)`, { sandbox_id: sandboxId });
-    return notFound(sandboxId);
+    if (!reason) return undefined;
+    const what = reason === ErrorReason.SANDBOX_SHUT_DOWN ? 'was shut down' : 'expired (its timeout ran out)';
+    const during = options.interrupted ? ' while the call was running' : '';
+    return new ToolkitError(reason, `sandbox ${sandboxId} ${what}${during}`, { sandbox_id: sandboxId, ...options.metadata }, options);
+  }
+
+  #gone(sandboxId: string): ToolkitError {
+    return this.endedError(sandboxId) ?? notFound(sandboxId);
   }
 
   /** Runs an SDK call, translating its errors into the API's. */

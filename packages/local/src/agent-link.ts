@@ -52,7 +52,15 @@ export function forwardRequest(
     const status = Number(headers[':status']) || 502;
     res.writeHead(status, forwardableHeaders(headers));
     res.flushHeaders();
-    stream.pipe(res);
+    stream.pipe(res, { end: false });
+  });
+  // Node ends a stream's readable side even when its session is destroyed mid-response (the
+  // agent died, the sandbox was killed), so 'end' alone does not mean the agent finished:
+  // such a response is cut off, not ended, so that the client sees it broke rather than a
+  // short but complete body (a code run would otherwise look like it succeeded).
+  stream.on('end', () => {
+    if (stream.destroyed || !stream.session || stream.session.destroyed) res.destroy();
+    else res.end();
   });
   stream.on('error', (err) => {
     if (!res.headersSent) onFailure(new AgentGoneError(err.message));

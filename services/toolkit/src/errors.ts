@@ -38,7 +38,7 @@ const CODE_OF_REASON: Record<ErrorReason, Code> = {
 export function codeOf(err: unknown): Code {
   if (err instanceof ConnectError) return err.code;
   if (err instanceof InvalidArgumentError) return Code.InvalidArgument;
-  if (err instanceof ToolkitError) return CODE_OF_REASON[err.reason] ?? Code.Unknown;
+  if (err instanceof ToolkitError) return err.interrupted ? Code.Aborted : (CODE_OF_REASON[err.reason] ?? Code.Unknown);
   return Code.Internal;
 }
 
