@@ -2,6 +2,14 @@
 import { createContextKey, type HandlerContext, type Interceptor } from '@connectrpc/connect';
 import { ErrorReason } from '@e2b-toolkit/core';
 import { reasonError } from './errors.js';
+import { Health } from './gen/grpc/health/v1/health_pb.js';
+
+/**
+ * Services anyone may call, keys configured or not: load balancers and Kubernetes probes
+ * check health without credentials, and a health status reveals nothing. Reflection is
+ * not among them: with keys configured it describes the API to key holders only.
+ */
+const OPEN_SERVICES: ReadonlySet<string> = new Set([Health.typeName]);
 
 /** The caller's API key, set by the auth interceptor. */
 export const apiKeyKey = createContextKey<string>('anonymous', { description: 'the caller API key' });
@@ -11,10 +19,14 @@ export const ANONYMOUS_KEY = 'anonymous';
 
 /**
  * Accepts the keys in `apiKeys`; without keys configured (allowed on loopback only) any
- * bearer is accepted and none means the anonymous key.
+ * bearer is accepted and none means the anonymous key. OPEN_SERVICES need no key at all.
  */
 export function authInterceptor(apiKeys: ReadonlySet<string> | undefined): Interceptor {
   return (next) => async (req) => {
+    if (OPEN_SERVICES.has(req.service.typeName)) {
+      req.contextValues.set(apiKeyKey, ANONYMOUS_KEY);
+      return next(req);
+    }
     const header = req.header.get('authorization');
     const match = header ? /^Bearer\s+(.+)$/i.exec(header.trim()) : null;
     if (header && !match) throw reasonError(ErrorReason.API_KEY_INVALID, 'the authorization header must be "Bearer <api key>"');

@@ -1,6 +1,7 @@
 // The toolkit server: gRPC over HTTP/2 cleartext, and Connect and gRPC-Web over HTTP/1.1, on
 // one port. A plain TCP listener peeks at each connection's first bytes and hands it to the
 // HTTP/2 server when they are the HTTP/2 preface, else to the HTTP/1.1 server.
+import { setMaxListeners } from 'node:events';
 import fs from 'node:fs';
 import http from 'node:http';
 import http2 from 'node:http2';
@@ -16,17 +17,21 @@ import { toConnectError } from './errors.js';
 import { commandService } from './handlers/command.js';
 import { jobService } from './handlers/job.js';
 import { sandboxService } from './handlers/sandbox.js';
-import { FileService, Files, Network, NetworkService } from '@e2b-toolkit/core';
+import { FileService, Files, Network, NetworkService, type FilesOptions } from '@e2b-toolkit/core';
 import { fileService } from './handlers/file.js';
 import { networkService } from './handlers/network.js';
 import { CodeService, Executions, type ExecutionsOptions } from '@e2b-toolkit/core';
 import { codeService } from './handlers/code.js';
+import { registerHealth } from './health.js';
+import { registerReflection } from './reflection.js';
 
 export interface ToolkitServerOptions extends ToolkitConfig {
   /** Settings of the embedded local runtime (when not using E2B). */
   localRuntime?: Partial<RuntimeConfig>;
   /** Settings of Python executions (retention, output limit, run-in-all workers). */
   code?: Omit<ExecutionsOptions, 'manager' | 'backend' | 'jobs'>;
+  /** Settings of file transfers (unary size limit, upload idle limit). */
+  files?: Omit<FilesOptions, 'manager'>;
 }
 
 export interface ToolkitServer {
@@ -57,10 +62,12 @@ export async function startToolkitServer(options: ToolkitServerOptions): Promise
   const manager = new SandboxManager({ backend, defaultTemplate: options.e2b ? undefined : 'code-interpreter-v1', retentionMs: options.retentionMs });
   const jobs = new Jobs({ manager, dataDir: options.dataDir, retentionMs: options.retentionMs });
   const executions = new Executions({ retentionMs: options.retentionMs, ...options.code, manager, backend, jobs });
-  const files = new Files({ manager });
+  const files = new Files({ ...options.files, manager });
   const network = new Network({ manager, jobs, localRuntime: runtime && { apiUrl: runtime.url, apiKey: backend.apiKey } });
 
   const shutdown = new AbortController();
+  // Every call in flight links its own signal to this one: many concurrent calls are normal.
+  setMaxListeners(0, shutdown.signal);
   const routes = (router: ConnectRouter) => {
     router.service(SandboxService, sandboxService(manager));
     router.service(CommandService, commandService(jobs));
@@ -68,6 +75,10 @@ export async function startToolkitServer(options: ToolkitServerOptions): Promise
     router.service(CodeService, codeService(executions));
     router.service(FileService, fileService(files));
     router.service(NetworkService, networkService(network));
+    // gRPC's standard services, for load balancers and probes (health) and for generic
+    // clients such as grpcurl (reflection). Both describe whatever is registered above.
+    registerHealth(router, shutdown.signal);
+    registerReflection(router);
   };
   const handler = connectNodeAdapter({
     routes,
@@ -122,6 +133,9 @@ export async function startToolkitServer(options: ToolkitServerOptions): Promise
         executions.close();
         manager.close();
         await runtime?.close();
+        // Streams that saw the shutdown are sending their last messages and status (health
+        // watchers their NOT_SERVING): let them flush, briefly, before cutting what remains.
+        await sessionsClosed(sessions, SHUTDOWN_GRACE_MS);
         // Whatever did not end by itself.
         for (const s of sessions) s.destroy();
         h1.closeAllConnections();
@@ -131,6 +145,27 @@ export async function startToolkitServer(options: ToolkitServerOptions): Promise
       return closing;
     },
   };
+}
+
+/** How long close() waits for HTTP/2 sessions to finish their streams before destroying them. */
+const SHUTDOWN_GRACE_MS = 1000;
+
+/** Resolves when every session has closed, or after `ms`. */
+function sessionsClosed(sessions: ReadonlySet<http2.ServerHttp2Session>, ms: number): Promise<void> {
+  const open = [...sessions].filter((s) => !s.destroyed);
+  if (open.length === 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    let left = open.length;
+    for (const s of open) {
+      s.once('close', () => {
+        if (--left === 0) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    }
+  });
 }
 
 /** Reads until the bytes seen can or cannot be the HTTP/2 preface. */
