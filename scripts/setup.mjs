@@ -21,6 +21,11 @@ const DEBIAN = {
   'python3-pytest': "the Python client's tests",
   'protobuf-compiler': 'protoc, to generate the Python client from proto/',
   'protobuf-compiler-grpc': 'grpc_python_plugin, to generate the Python client stubs',
+  'golang-go': 'the Go client (clients/go): go 1.19 to build and test it',
+  'golang-google-grpc-dev': 'grpc-go sources the Go client builds against offline',
+  'golang-google-protobuf-dev': 'protobuf-go sources (runtime and protoc-gen-go) for the Go client',
+  'golang-github-golang-protobuf-1-5-dev': 'github.com/golang/protobuf 1.5, which grpc-go 1.33 needs to marshal protobuf-go messages',
+  'protoc-gen-go-grpc': "protoc-gen-go-grpc, to generate the Go client's gRPC stubs",
 };
 
 function installedDebian(pkg) {
