@@ -348,6 +348,24 @@ export class E2BToolkit {
   }
 
   /**
+   * Deletes a job and its recorded output now (not in the reference API). A running job is
+   * killed first when `kill` is true, else refused. `{status: 'success', job_id, job_status}`,
+   * or `{status: 'not_found', job_id}`.
+   */
+  async deleteJob(jobId: string, kill = false): Promise<ToolkitResult> {
+    return this.guarded({ job_id: jobId }, async () => {
+      try {
+        const res = await this.c.jobs.deleteJob({ jobId, kill });
+        const info = jobInfo(res.job!);
+        return { status: 'success', job_id: jobId, job_status: info.status, job: info };
+      } catch (err) {
+        if (isCode(err, Code.NotFound)) return { status: 'not_found', job_id: jobId };
+        throw err;
+      }
+    });
+  }
+
+  /**
    * Follows a job's stdout and stderr from the given offsets until the job ends (or from the
    * start; a finished job is read in full). Throws the ConnectError on failure (NOT_FOUND for
    * an unknown job). Breaking out of the loop stops the tail, not the job.

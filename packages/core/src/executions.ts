@@ -11,9 +11,8 @@
 //
 // Interrupting. `runCode` takes no abort signal: the SDK only drops its request on its own
 // timeouts. To stop a run when a call is cancelled, times out or its job is killed, the run's
-// fetch calls are given our signal through an AsyncLocalStorage scope (see `abortable`);
-// dropping the request makes the code interpreter interrupt the kernel.
-import { AsyncLocalStorage } from 'node:async_hooks';
+// fetch calls are given our signal (see sdk-fetch.ts); dropping the request makes the code
+// interpreter interrupt the kernel.
 import { randomUUID } from 'node:crypto';
 import { create, fromJson, type JsonObject, type JsonValue } from '@bufbuild/protobuf';
 import { ValueSchema, timestampFromDate } from '@bufbuild/protobuf/wkt';
@@ -32,6 +31,7 @@ import {
 } from './gen/e2b_toolkit/v1/execution_pb.js';
 import { DEFAULT_RETENTION_MS, JobKind, JobStatus, checkRetention, sweepIntervalMs, type JobView, type Jobs } from './jobs.js';
 import type { BackendConfig, SandboxManager } from './sandbox-manager.js';
+import { abortable, installSdkFetch } from './sdk-fetch.js';
 
 /** The error name the code interpreter reports when the kernel died during a run. */
 const KERNEL_DIED_ERROR = 'KernelDiedError';
@@ -161,7 +161,7 @@ export class Executions {
       this.#sweeper = setInterval(() => this.sweep(), every);
       this.#sweeper.unref();
     }
-    installFetchScope();
+    installSdkFetch();
   }
 
   /** Forgets the ended executions whose retention period has passed (also done periodically and on access). */
@@ -571,40 +571,5 @@ class Semaphore {
       if (next) next();
       else this.#free++;
     };
-  }
-}
-
-const fetchScope = new AsyncLocalStorage<AbortSignal>();
-let fetchScopeInstalled = false;
-
-/**
- * Wraps the global fetch once so that calls made inside `abortable` also stop when its
- * signal aborts. Outside a scope fetch is unchanged.
- */
-function installFetchScope(): void {
-  if (fetchScopeInstalled) return;
-  fetchScopeInstalled = true;
-  const original = globalThis.fetch;
-  globalThis.fetch = ((input: Parameters<typeof fetch>[0], init?: RequestInit) => {
-    const signal = fetchScope.getStore();
-    if (!signal) return original(input, init);
-    return original(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal });
-  }) as typeof fetch;
-}
-
-/** Runs fn with its fetch calls tied to `signal`; rejects at once when it aborts. */
-async function abortable<T>(signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
-  if (signal.aborted) throw new Error('aborted');
-  let onAbort!: () => void;
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(new Error('aborted'));
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-  const work = fetchScope.run(signal, fn);
-  work.catch(() => {});
-  try {
-    return await Promise.race([work, aborted]);
-  } finally {
-    signal.removeEventListener('abort', onAbort);
   }
 }

@@ -1,5 +1,7 @@
 // Files in sandboxes, moved through the official SDK's filesystem API. Large files move as
 // streams in both directions, so memory stays bounded by a chunk or two whatever the size.
+import { randomBytes } from 'node:crypto';
+import { posix } from 'node:path';
 import {
   FileNotFoundError,
   FileType as SdkFileType,
@@ -14,6 +16,7 @@ import {
 import { ErrorReason, InvalidArgumentError, ToolkitError } from './errors.js';
 import { FileType } from './gen/e2b_toolkit/v1/file_service_pb.js';
 import type { SandboxManager } from './sandbox-manager.js';
+import { boundUploadMemory } from './bounded-upload.js';
 
 export { FileType };
 
@@ -34,6 +37,11 @@ export interface FilesOptions {
   unaryLimitBytes?: number;
   /** The most entries ListFiles returns. Default 10000. */
   listLimit?: number;
+  /**
+   * How long an upload may go without a message before it is abandoned (UPLOAD_STALLED),
+   * so that a client that stops sending does not hold the upload open forever. Default 60 s.
+   */
+  uploadIdleMs?: number;
 }
 
 /** Where a call's file is: the sandbox (or the client's default) and the path in it. */
@@ -56,11 +64,13 @@ export class Files {
   readonly unaryLimitBytes: number;
   readonly #manager: SandboxManager;
   readonly #listLimit: number;
+  readonly #uploadIdleMs: number;
 
   constructor(options: FilesOptions) {
     this.#manager = options.manager;
     this.unaryLimitBytes = options.unaryLimitBytes ?? 3 * 1024 * 1024;
     this.#listLimit = options.listLimit ?? 10_000;
+    this.#uploadIdleMs = options.uploadIdleMs ?? 60_000;
   }
 
   /**
@@ -72,17 +82,22 @@ export class Files {
     const path = checkPath(target.path);
     if (target.sizeBytes !== undefined && !(target.sizeBytes >= 0)) throw new InvalidArgumentError('size_bytes', 'must not be negative');
     const sandbox = await this.#sandbox(tenant, target);
-    // A failed upload must not be committed by the sandbox (which writes atomically, keeping
-    // only complete uploads). The HTTP client does not always mark a body it could not finish
-    // as broken: when the body stream errors or the fetch is aborted, it sometimes ends the
-    // chunked body cleanly, and the sandbox then keeps the partial file. So the body is sent
-    // gzip-encoded: a stream cut short is never a complete gzip stream, and the sandbox's
-    // gunzip rejects it. A failure errors the body stream (rather than aborting the fetch).
+    // A failed upload must leave the previous file, if any. The HTTP client does not always
+    // mark a body it could not finish as broken (when the body stream errors it sometimes ends
+    // the chunked body cleanly), so the sandbox cannot tell a cut-off upload from a complete
+    // one. The bytes therefore go to a hidden file beside the target, renamed over it only
+    // once everything arrived, and removed otherwise. (Sending the body gzip-encoded would
+    // also make a cut-off body invalid, but gzip costs several times the transfer's CPU and
+    // its stream kept the whole file in memory.) A failure errors the body stream.
     let failure: unknown;
     let body!: ReadableStreamDefaultController<Uint8Array>;
+    // Aborting the request resets the connection, so the sandbox drops what it received
+    // rather than keeping it; erroring the body alone does not always do that.
+    const request = new AbortController();
     const fail = (err: unknown) => {
       if (failure !== undefined) return;
       failure = err;
+      request.abort(err);
       try {
         body.error(err);
       } catch {
@@ -92,6 +107,7 @@ export class Files {
     const cancelled = () => new ToolkitError(ErrorReason.UNSPECIFIED, 'the upload was cancelled; the file was not written');
     const onAbort = () => fail(cancelled());
     const iterator = chunks[Symbol.asyncIterator]();
+    const idleMs = this.#uploadIdleMs;
     let total = 0;
     const stream = new ReadableStream<Uint8Array>(
       {
@@ -101,7 +117,7 @@ export class Files {
         async pull(controller) {
           let next: IteratorResult<Uint8Array>;
           try {
-            next = await iterator.next();
+            next = await withinIdleLimit(iterator.next(), idleMs);
           } catch (err) {
             fail(err);
             return;
@@ -131,14 +147,18 @@ export class Files {
     );
     signal?.addEventListener('abort', onAbort);
     if (signal?.aborted) onAbort();
+    boundUploadMemory(sandbox);
+    const partial = posix.join(posix.dirname(path), `.${posix.basename(path)}.upload-${randomBytes(6).toString('hex')}`);
     try {
-      await sdkCall(sandbox, path, () => sandbox.files.write(path, stream, { gzip: true, requestTimeoutMs: 0 }));
+      await sdkCall(sandbox, path, () => sandbox.files.write(partial, stream, { requestTimeoutMs: 0, signal: request.signal }));
+      if (failure !== undefined) throw failure;
+      await sdkCall(sandbox, path, () => sandbox.files.rename(partial, path));
     } catch (err) {
+      await sandbox.files.remove(partial).catch(() => {});
       throw failure ?? err;
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
-    if (failure !== undefined) throw failure;
     return this.#stat(sandbox, path);
   }
 
@@ -324,4 +344,20 @@ function fileError(sandbox: Sandbox, path: string, err: unknown): unknown {
     return new ToolkitError(ErrorReason.FILE_NOT_FOUND, `no file ${path}`, meta, { cause: err });
   }
   return err;
+}
+
+/** The next message of an upload, or UPLOAD_STALLED when none comes within `idleMs`. */
+async function withinIdleLimit<T>(next: Promise<T>, idleMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const stalled = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new ToolkitError(ErrorReason.UPLOAD_STALLED, `the upload sent nothing for ${idleMs / 1000} s and was abandoned; the file was not written`)),
+      idleMs,
+    );
+  });
+  try {
+    return await Promise.race([next, stalled]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

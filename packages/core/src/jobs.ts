@@ -367,6 +367,21 @@ export class Jobs {
     return view(job);
   }
 
+  /**
+   * Forgets a job and its output now (tails of it end with JOB_NOT_FOUND). A running job is
+   * killed first when `kill` is set, and otherwise refused (JOB_RUNNING).
+   */
+  async deleteJob(tenant: string, jobId: string, kill = false): Promise<JobView> {
+    const job = this.#job(tenant, jobId);
+    if (job.status === JobStatus.RUNNING) {
+      if (!kill) throw new ToolkitError(ErrorReason.JOB_RUNNING, `job ${jobId} is still running: kill it first, or set kill`, { job_id: jobId });
+      await this.killJob(tenant, jobId);
+    }
+    // Another DeleteJob of the same job may have forgotten it while this one waited.
+    if (!job.forgotten) this.#forget(job, 'it was deleted');
+    return view(job);
+  }
+
   /** The job as it is now and a tail of its output. */
   tailJobLogs(tenant: string, jobId: string, opts: TailOptions): { job: JobView; tail: LogTail; final: () => Promise<JobView> } {
     const job = this.#job(tenant, jobId);

@@ -3,13 +3,20 @@ import { create } from '@bufbuild/protobuf';
 import { timestampFromDate, type Duration } from '@bufbuild/protobuf/wkt';
 import { InvalidArgumentError, JobSchema, SandboxSchema, SandboxState, type Job, type JobView, type Sandbox, type SandboxView } from '@e2b-toolkit/core';
 
-/** A Duration field in milliseconds; undefined when unset. Rejects negative or malformed values. */
-export function durationMs(field: string, d: Duration | undefined): number | undefined {
+/** The longest timeout of a command, a code run or a job: a day, as a sandbox's default maximum life. */
+export const MAX_RUN_TIMEOUT_MS = 24 * 3600 * 1000;
+
+/**
+ * A Duration field in milliseconds; undefined when unset. Rejects negative, malformed and
+ * too long values (timers past 2^31 ms would fire at once, so every timeout needs a bound).
+ */
+export function durationMs(field: string, d: Duration | undefined, maxMs = MAX_RUN_TIMEOUT_MS): number | undefined {
   if (!d) return undefined;
   const ms = Number(d.seconds) * 1000 + d.nanos / 1e6;
   if (!Number.isFinite(ms) || d.nanos < -999_999_999 || d.nanos > 999_999_999 || (d.seconds > 0n && d.nanos < 0) || ms <= 0) {
     throw new InvalidArgumentError(field, 'must be a positive duration');
   }
+  if (ms > maxMs) throw new InvalidArgumentError(field, `must be at most ${maxMs / 1000} seconds`);
   return ms;
 }
 

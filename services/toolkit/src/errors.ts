@@ -32,6 +32,8 @@ const CODE_OF_REASON: Record<ErrorReason, Code> = {
   [ErrorReason.PATH_OUTSIDE_SANDBOX]: Code.PermissionDenied,
   [ErrorReason.PAYLOAD_TOO_LARGE]: Code.ResourceExhausted,
   [ErrorReason.SANDBOX_DISK_FULL]: Code.ResourceExhausted,
+  [ErrorReason.UPLOAD_STALLED]: Code.DeadlineExceeded,
+  [ErrorReason.JOB_RUNNING]: Code.FailedPrecondition,
 };
 
 /** The status code a core error is reported with. */

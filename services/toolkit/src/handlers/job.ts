@@ -21,6 +21,9 @@ export function jobService(jobs: Jobs): ServiceImpl<typeof JobService> {
     async killJob(req, ctx) {
       return { job: jobMessage(await jobs.killJob(tenantOf(ctx), req.jobId)) };
     },
+    async deleteJob(req, ctx) {
+      return { job: jobMessage(await jobs.deleteJob(tenantOf(ctx), req.jobId, req.kill)) };
+    },
     async *tailJobLogs(req, ctx) {
       for (const [field, v] of [['stdout_offset', req.stdoutOffset], ['stderr_offset', req.stderrOffset]] as const) {
         if (!Number.isSafeInteger(Number(v))) throw new InvalidArgumentError(field, 'is out of range');

@@ -11,7 +11,7 @@ export function sandboxService(manager: SandboxManager): ServiceImpl<typeof Sand
     async createSandbox(req, ctx) {
       if (req.requestId.length > 64) throw new InvalidArgumentError('request_id', 'must be at most 64 characters');
       const view = await manager.create(tenantOf(ctx), clientId(req.clientId), {
-        timeoutMs: durationMs('timeout', req.timeout),
+        timeoutMs: durationMs('timeout', req.timeout, Infinity),
         metadata: req.metadata,
         envs: req.envs,
         template: req.template,
@@ -22,7 +22,7 @@ export function sandboxService(manager: SandboxManager): ServiceImpl<typeof Sand
     },
     async connectSandbox(req, ctx) {
       const view = await manager.connect(tenantOf(ctx), clientId(req.clientId), req.sandboxId, {
-        timeoutMs: durationMs('timeout', req.timeout),
+        timeoutMs: durationMs('timeout', req.timeout, Infinity),
         setAsDefault: req.setAsDefault,
       });
       return { sandbox: sandboxMessage(view) };
@@ -37,7 +37,7 @@ export function sandboxService(manager: SandboxManager): ServiceImpl<typeof Sand
       return { sandboxes: items.map(sandboxMessage), nextPageToken };
     },
     async setSandboxTimeout(req, ctx) {
-      const timeoutMs = durationMs('timeout', req.timeout);
+      const timeoutMs = durationMs('timeout', req.timeout, Infinity);
       if (timeoutMs === undefined) throw new InvalidArgumentError('timeout', 'is required');
       return { sandbox: sandboxMessage(await manager.setTimeout(tenantOf(ctx), clientId(req.clientId), req.sandboxId, timeoutMs)) };
     },
