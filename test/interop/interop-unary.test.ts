@@ -89,6 +89,9 @@ describe('CommandService and JobService', () => {
     const killed = await call('JobService', 'KillJob', { job_id: 'interop-sleep' });
     expect(killed.job.job_id).toBe('interop-sleep');
     expect(['JOB_STATUS_RUNNING', 'JOB_STATUS_CANCELLED']).toContain(killed.job.status);
+    const deleted = await call('JobService', 'DeleteJob', { job_id: 'interop-sleep', kill: true });
+    expect(deleted.job).toMatchObject({ job_id: 'interop-sleep', status: 'JOB_STATUS_CANCELLED' });
+    await expect(call('JobService', 'GetJob', { job_id: 'interop-sleep' })).rejects.toMatchObject({ code: 5 });
   });
 });
 
