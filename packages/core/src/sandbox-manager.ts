@@ -94,6 +94,8 @@ interface Known {
   endedAt?: number;
   /** The expiry this server last set or saw. */
   expireTime?: Date;
+  /** The create request that made it, if it named one: forgotten with the sandbox. */
+  requestKey?: string;
 }
 
 export class SandboxManager {
@@ -145,6 +147,7 @@ export class SandboxManager {
     const endedAt = known && this.#endedAt(known);
     if (!known || endedAt === undefined || this.#now() - endedAt < this.#retentionMs) return;
     this.#known.delete(sandboxId);
+    if (known.requestKey) this.#creates.delete(known.requestKey);
     for (const client of this.#clients.get(known.tenant)?.values() ?? []) {
       client.managed.delete(sandboxId);
       if (client.defaultId === sandboxId) client.defaultId = undefined;
@@ -166,7 +169,7 @@ export class SandboxManager {
             envs: opts.envs,
           }),
         );
-        this.#known.set(sdk.sandboxId, { tenant, sdk, expireTime: new Date(this.#now() + timeoutMs) });
+        this.#known.set(sdk.sandboxId, { tenant, sdk, expireTime: new Date(this.#now() + timeoutMs), requestKey: key });
         return sdk.sandboxId;
       })();
       if (key) {

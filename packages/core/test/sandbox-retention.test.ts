@@ -53,6 +53,20 @@ describe('sandbox record retention', () => {
     manager.close();
   });
 
+  it('remembers a create request_id as long as its sandbox, then creates anew', async () => {
+    let now = Date.now();
+    const manager = new SandboxManager({ backend: backend(), retentionMs: 200, now: () => now });
+    const first = await manager.create('t', 'c', { requestId: 'req-1' });
+    expect((await manager.create('t', 'c', { requestId: 'req-1' })).sandboxId).toBe(first.sandboxId);
+    await manager.shutdown('t', 'c', first.sandboxId);
+    now += 200;
+    expect(manager.endReason(first.sandboxId)).toBeUndefined();
+    const second = await manager.create('t', 'c', { requestId: 'req-1' });
+    expect(second.sandboxId).not.toBe(first.sandboxId);
+    await manager.shutdown('t', 'c', second.sandboxId);
+    manager.close();
+  });
+
   it('keeps running sandboxes', async () => {
     let now = Date.now();
     const manager = new SandboxManager({ backend: backend(), retentionMs: 200, now: () => now });
