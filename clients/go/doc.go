@@ -6,7 +6,7 @@
 // chunked file transfer over the upload and download streams, and reading the machine-readable
 // reason off an error.
 //
-//	c, err := toolkit.Dial("http://127.0.0.1:8080", os.Getenv("TOOLKIT_API_KEY"))
+//	c, err := toolkit.Dial("http://127.0.0.1:50051", os.Getenv("TOOLKIT_API_KEY"))
 //	if err != nil { ... }
 //	defer c.Close()
 //	res, err := c.Sandboxes.CreateSandbox(ctx, &toolkitv1.CreateSandboxRequest{})

@@ -1,7 +1,7 @@
 package toolkit_test
 
 // End-to-end test against a real toolkit server: TOOLKIT_URL names it (e.g.
-// http://127.0.0.1:8080) and TOOLKIT_API_KEY the key (any key works against a loopback server
+// http://127.0.0.1:50051) and TOOLKIT_API_KEY the key (any key works against a loopback server
 // with no keys configured). Skipped when TOOLKIT_URL is unset; test/clients/go.test.ts runs it
 // against an in-process server.
 
@@ -177,10 +177,10 @@ func TestEndToEnd(t *testing.T) {
 
 func TestDialRejectsBadArguments(t *testing.T) {
 	for _, tc := range []struct{ url, key string }{
-		{"127.0.0.1:8080", "k"},
-		{"ftp://127.0.0.1:8080", "k"},
-		{"http://127.0.0.1:8080/api", "k"},
-		{"http://127.0.0.1:8080", ""},
+		{"127.0.0.1:50051", "k"},
+		{"ftp://127.0.0.1:50051", "k"},
+		{"http://127.0.0.1:50051/api", "k"},
+		{"http://127.0.0.1:50051", ""},
 	} {
 		if c, err := toolkit.Dial(tc.url, tc.key); err == nil {
 			c.Close()

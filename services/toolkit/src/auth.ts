@@ -1,4 +1,5 @@
 // API keys: `Authorization: Bearer <key>`. The key is the tenant everything belongs to.
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createContextKey, type HandlerContext, type Interceptor } from '@connectrpc/connect';
 import { ErrorReason } from '@e2b-toolkit/core';
 import { reasonError } from './errors.js';
@@ -22,6 +23,7 @@ export const ANONYMOUS_KEY = 'anonymous';
  * bearer is accepted and none means the anonymous key. OPEN_SERVICES need no key at all.
  */
 export function authInterceptor(apiKeys: ReadonlySet<string> | undefined): Interceptor {
+  const accepts = apiKeys && keyMatcher(apiKeys);
   return (next) => async (req) => {
     if (OPEN_SERVICES.has(req.service.typeName)) {
       req.contextValues.set(apiKeyKey, ANONYMOUS_KEY);
@@ -31,12 +33,27 @@ export function authInterceptor(apiKeys: ReadonlySet<string> | undefined): Inter
     const match = header ? /^Bearer\s+(.+)$/i.exec(header.trim()) : null;
     if (header && !match) throw reasonError(ErrorReason.API_KEY_INVALID, 'the authorization header must be "Bearer <api key>"');
     const key = match?.[1];
-    if (apiKeys) {
+    if (accepts) {
       if (!key) throw reasonError(ErrorReason.API_KEY_INVALID, 'an API key is required: send "Authorization: Bearer <api key>"');
-      if (!apiKeys.has(key)) throw reasonError(ErrorReason.API_KEY_INVALID, 'the API key is not valid');
+      if (!accepts(key)) throw reasonError(ErrorReason.API_KEY_INVALID, 'the API key is not valid');
     }
     req.contextValues.set(apiKeyKey, key ?? ANONYMOUS_KEY);
     return next(req);
+  };
+}
+
+/**
+ * Whether a key is one of `keys`, in time that does not depend on how much of it matches
+ * (digests compared with timingSafeEqual, every configured key each time).
+ */
+function keyMatcher(keys: ReadonlySet<string>): (key: string) => boolean {
+  const digest = (k: string) => createHash('sha256').update(k).digest();
+  const known = [...keys].map(digest);
+  return (key) => {
+    const d = digest(key);
+    let found = false;
+    for (const k of known) found = timingSafeEqual(k, d) || found;
+    return found;
   };
 }
 

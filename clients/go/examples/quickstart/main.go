@@ -1,6 +1,6 @@
 // Quickstart: create a sandbox, run a command and some Python, then shut the sandbox down.
 //
-//	TOOLKIT_URL=http://127.0.0.1:8080 TOOLKIT_API_KEY=my-key go run ./examples/quickstart
+//	TOOLKIT_URL=http://127.0.0.1:50051 TOOLKIT_API_KEY=my-key go run ./examples/quickstart
 package main
 
 import (
@@ -18,7 +18,7 @@ import (
 func main() {
 	url, key := os.Getenv("TOOLKIT_URL"), os.Getenv("TOOLKIT_API_KEY")
 	if url == "" || key == "" {
-		log.Fatal("set TOOLKIT_URL (e.g. http://127.0.0.1:8080) and TOOLKIT_API_KEY")
+		log.Fatal("set TOOLKIT_URL (e.g. http://127.0.0.1:50051) and TOOLKIT_API_KEY")
 	}
 	c, err := toolkit.Dial(url, key)
 	if err != nil {
