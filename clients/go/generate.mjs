@@ -10,56 +10,16 @@
 // The protos carry no `go_package` (they serve several languages), so the import path is given
 // per file with M options. Generation goes to a temporary directory swapped in at the end: a
 // failed run leaves the previous gen/ as it was.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { buildDescriptorSet, failer, findTool, root, runTool, toolkitProtoFiles } from '../../scripts/protoc-support.mjs';
 import { cacheDir } from './offline.mjs';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
-const root = path.resolve(here, '../..');
-const protoDir = path.join(root, 'proto');
 const outDir = path.join(here, 'gen');
 const MODULE = 'github.com/e2b-toolkit/e2b-toolkit/clients/go';
 const GO_PACKAGE = `${MODULE}/gen/e2b_toolkit/v1;toolkitv1`;
-
-function fail(message) {
-  process.stderr.write(`clients/go: ${message}\n`);
-  process.exit(1);
-}
-
-/** The first existing executable among the candidates (absolute paths or names on PATH). */
-function findTool(candidates) {
-  const dirs = (process.env.PATH ?? '').split(path.delimiter).filter(Boolean);
-  for (const c of candidates) {
-    for (const p of path.isAbsolute(c) ? [c] : dirs.map((d) => path.join(d, c))) {
-      try {
-        fs.accessSync(p, fs.constants.X_OK);
-        return p;
-      } catch {
-        // Not here.
-      }
-    }
-  }
-  return undefined;
-}
-
-/** buf from the nearest node_modules/.bin up the tree, else from PATH. */
-function findBuf() {
-  for (let dir = here; ; dir = path.dirname(dir)) {
-    const p = path.join(dir, 'node_modules', '.bin', 'buf');
-    if (fs.existsSync(p)) return p;
-    if (path.dirname(dir) === dir) return findTool(['buf']);
-  }
-}
-
-function run(cmd, args, opts = {}) {
-  try {
-    execFileSync(cmd, args, { cwd: root, stdio: ['ignore', 'inherit', 'pipe'], ...opts });
-  } catch (err) {
-    const stderr = err.stderr ? String(err.stderr).trim() : err.message;
-    fail(`${path.basename(cmd)} failed: ${stderr}`);
-  }
-}
+const fail = failer('clients/go');
 
 /** Builds protoc-gen-go from Debian's sources in GOPATH mode (no modules, no network). */
 function buildProtocGenGo(go) {
@@ -71,16 +31,8 @@ function buildProtocGenGo(go) {
     GOFLAGS: '',
     GOCACHE: path.join(cacheDir, 'gocache'),
   };
-  run(go, ['build', '-o', bin, 'google.golang.org/protobuf/cmd/protoc-gen-go'], { env });
+  runTool(fail, go, ['build', '-o', bin, 'google.golang.org/protobuf/cmd/protoc-gen-go'], { env });
   return bin;
-}
-
-function protoFiles() {
-  return fs
-    .readdirSync(path.join(protoDir, 'e2b_toolkit', 'v1'))
-    .filter((f) => f.endsWith('.proto'))
-    .sort()
-    .map((f) => `e2b_toolkit/v1/${f}`);
 }
 
 function goFiles(dir) {
@@ -99,20 +51,17 @@ if (!grpcPlugin) fail('protoc-gen-go-grpc not found: install the Debian package 
 if (!fs.existsSync('/usr/share/gocode/src/google.golang.org/protobuf/cmd/protoc-gen-go')) {
   fail('google.golang.org/protobuf sources not found: install the Debian package golang-google-protobuf-dev (npm run setup does it)');
 }
-const buf = findBuf();
-if (!buf) fail('buf not found: run npm install at the repository root (it is a devDependency)');
-
 fs.mkdirSync(cacheDir, { recursive: true });
 const goPlugin = buildProtocGenGo(go);
 const tmp = fs.mkdtempSync(path.join(cacheDir, 'gen-'));
 try {
   const descriptorSet = path.join(tmp, 'toolkit.binpb');
-  run(buf, ['build', 'proto', '--path', 'proto/e2b_toolkit/v1', '--as-file-descriptor-set', '-o', descriptorSet]);
+  buildDescriptorSet(fail, descriptorSet, ['e2b_toolkit/v1']);
   const out = path.join(tmp, 'out');
   fs.mkdirSync(out);
-  const files = protoFiles();
+  const files = toolkitProtoFiles();
   const mappings = files.map((f) => `M${f}=${GO_PACKAGE}`);
-  run(protoc, [
+  runTool(fail, protoc, [
     `--descriptor_set_in=${descriptorSet}`,
     `--plugin=protoc-gen-go=${goPlugin}`,
     `--plugin=protoc-gen-go-grpc=${grpcPlugin}`,

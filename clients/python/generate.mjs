@@ -12,66 +12,16 @@
 // `from e2b_toolkit._gen.e2b_toolkit.v1 import ...`, so the package works from any sys.path
 // with no path tricks. Generation goes to a temporary directory swapped in at the end: a
 // failed run leaves the previous _gen/ as it was.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { buildDescriptorSet, failer, findTool, protoDir, root, runTool, toolkitProtoFiles } from '../../scripts/protoc-support.mjs';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
-const root = path.resolve(here, '../..');
-const protoDir = path.join(root, 'proto');
 const outDir = path.join(here, 'e2b_toolkit', '_gen');
 const GEN_PACKAGE = 'e2b_toolkit._gen';
 /** Top-level proto packages whose absolute imports are rewritten under GEN_PACKAGE. */
 const REWRITTEN = ['e2b_toolkit', 'google.rpc', 'rpc_status_pb2'];
-
-function fail(message) {
-  process.stderr.write(`clients/python: ${message}\n`);
-  process.exit(1);
-}
-
-/** The first existing executable among the candidates (absolute paths or names on PATH). */
-function findTool(candidates) {
-  const dirs = (process.env.PATH ?? '').split(path.delimiter).filter(Boolean);
-  for (const c of candidates) {
-    const paths = path.isAbsolute(c) ? [c] : dirs.map((d) => path.join(d, c));
-    for (const p of paths) {
-      try {
-        fs.accessSync(p, fs.constants.X_OK);
-        return p;
-      } catch {
-        // Not here.
-      }
-    }
-  }
-  return undefined;
-}
-
-/** buf from the nearest node_modules/.bin up the tree, else from PATH. */
-function findBuf() {
-  for (let dir = here; ; dir = path.dirname(dir)) {
-    const p = path.join(dir, 'node_modules', '.bin', 'buf');
-    if (fs.existsSync(p)) return p;
-    if (path.dirname(dir) === dir) return findTool(['buf']);
-  }
-}
-
-function run(cmd, args, cwd) {
-  try {
-    execFileSync(cmd, args, { cwd, stdio: ['ignore', 'inherit', 'pipe'] });
-  } catch (err) {
-    const stderr = err.stderr ? String(err.stderr).trim() : err.message;
-    fail(`${path.basename(cmd)} failed: ${stderr}`);
-  }
-}
-
-function protoFiles() {
-  const v1 = fs
-    .readdirSync(path.join(protoDir, 'e2b_toolkit', 'v1'))
-    .filter((f) => f.endsWith('.proto'))
-    .sort()
-    .map((f) => `e2b_toolkit/v1/${f}`);
-  return [...v1, 'google/rpc/error_details.proto'];
-}
+const fail = failer('clients/python');
 
 /** Rewrites the absolute imports of one generated module; returns how many it changed. */
 function rewriteImports(file) {
@@ -106,17 +56,15 @@ const protoc = findTool(['/usr/bin/protoc', 'protoc']);
 if (!protoc) fail('protoc not found: install the Debian package protobuf-compiler (npm run setup does it)');
 const grpcPlugin = findTool(['/usr/bin/grpc_python_plugin', 'grpc_python_plugin']);
 if (!grpcPlugin) fail('grpc_python_plugin not found: install the Debian package protobuf-compiler-grpc (npm run setup does it)');
-const buf = findBuf();
-if (!buf) fail('buf not found: run npm install at the repository root (it is a devDependency)');
-
 const tmp = fs.mkdtempSync(path.join(here, '.gen-'));
 try {
   const descriptorSet = path.join(tmp, 'toolkit.binpb');
-  run(buf, ['build', 'proto', '--path', 'proto/e2b_toolkit/v1', '--path', 'proto/google/rpc', '--as-file-descriptor-set', '-o', descriptorSet], root);
+  buildDescriptorSet(fail, descriptorSet, ['e2b_toolkit/v1', 'google/rpc']);
   const gen = path.join(tmp, 'out');
   fs.mkdirSync(gen);
-  run(protoc, [`--descriptor_set_in=${descriptorSet}`, `--python_out=${gen}`, `--grpc_python_out=${gen}`, `--plugin=protoc-gen-grpc_python=${grpcPlugin}`, ...protoFiles()], root);
-  run(protoc, [`-I${path.join(here, 'proto')}`, `--python_out=${gen}`, 'rpc_status.proto'], root);
+  const files = [...toolkitProtoFiles(), 'google/rpc/error_details.proto'];
+  runTool(fail, protoc, [`--descriptor_set_in=${descriptorSet}`, `--python_out=${gen}`, `--grpc_python_out=${gen}`, `--plugin=protoc-gen-grpc_python=${grpcPlugin}`, ...files]);
+  runTool(fail, protoc, [`-I${path.join(here, 'proto')}`, `--python_out=${gen}`, 'rpc_status.proto']);
 
   for (const file of pythonFiles(gen)) rewriteImports(file);
   const leftover = pythonFiles(gen).filter((f) => /^from (e2b_toolkit\.v1|google\.rpc) import/m.test(fs.readFileSync(f, 'utf8')));

@@ -395,9 +395,22 @@ class E2BToolkit:
         """Kills a job's process tree: ``{"status": "success", "job_id", "job_status", "job"}``,
         or ``{"status": "not_found", "job_id"}``."""
 
+        return self._job_action(job_id, self._conn.jobs.KillJob, job_service_pb.KillJobRequest(job_id=job_id))
+
+    def delete_job(self, job_id: str, kill: bool = False) -> Result:
+        """Deletes a job and its recorded output now (not in the reference API). A running job is
+        killed first when ``kill`` is true, else refused (``{"status": "error", "reason":
+        "JOB_RUNNING", ...}``). ``{"status": "success", "job_id", "job_status", "job"}``, or
+        ``{"status": "not_found", "job_id"}``."""
+
+        return self._job_action(job_id, self._conn.jobs.DeleteJob, job_service_pb.DeleteJobRequest(job_id=job_id, kill=kill))
+
+    def _job_action(self, job_id: str, method, request) -> Result:
+        """KillJob or DeleteJob as a result dict: the job it returns, or not_found."""
+
         def run() -> Result:
             try:
-                info = job_info(self._conn.call(self._conn.jobs.KillJob, job_service_pb.KillJobRequest(job_id=job_id)).job)
+                info = job_info(self._conn.call(method, request).job)
                 return {"status": "success", "job_id": job_id, "job_status": info["status"], "job": info}
             except grpc.RpcError as err:
                 if _is_not_found(err):

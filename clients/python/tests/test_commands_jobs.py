@@ -85,3 +85,13 @@ def test_unknown_jobs(toolkit):
         list(toolkit.tail_job_logs("no-such-job"))
     assert err.value.code == "not_found" and err.value.reason == "JOB_NOT_FOUND"
     assert "JOB_NOT_FOUND" in str(err.value)
+
+
+def test_delete_job(toolkit):
+    job_id = toolkit.run_command_background("sleep 60")["job_id"]
+    refused = toolkit.delete_job(job_id)
+    assert_error(refused, code="failed_precondition", reason="JOB_RUNNING")
+    deleted = toolkit.delete_job(job_id, kill=True)
+    assert deleted["status"] == "success" and deleted["job_status"] == "cancelled"
+    assert toolkit.get_job_status(job_id) == {"status": "not_found", "job_id": job_id}
+    assert toolkit.delete_job(job_id) == {"status": "not_found", "job_id": job_id}
