@@ -77,6 +77,23 @@ describe('timeouts', () => {
   });
 });
 
+describe('commands', () => {
+  it('reports a missing working directory as NOT_FOUND / FILE_NOT_FOUND, for runs and jobs', async () => {
+    const { commands } = clients();
+    expect(await failure(commands.runCommand({ sandboxId, command: 'true', cwd: '/no/such/dir' }))).toEqual({ code: Code.NotFound, reason: 'FILE_NOT_FOUND' });
+    expect(await failure(commands.startCommand({ sandboxId, command: 'true', cwd: '/no/such/dir' }))).toEqual({ code: Code.NotFound, reason: 'FILE_NOT_FOUND' });
+  });
+
+  it('reports a process ended by a signal with 128 + the signal number, as a shell does', async () => {
+    const { commands, jobs } = clients();
+    const { job } = await commands.startCommand({ sandboxId, command: 'sleep 60' });
+    expect((await jobs.killJob({ jobId: job!.jobId })).job?.exitCode).toBe(137);
+    const { job: terminated } = await commands.startCommand({ sandboxId, command: 'kill -TERM $$' });
+    await eventually(async () => (await jobs.getJob({ jobId: terminated!.jobId })).job?.status === JobStatus.ERROR);
+    expect((await jobs.getJob({ jobId: terminated!.jobId })).job?.exitCode).toBe(143);
+  });
+});
+
 describe('uploads', () => {
   it('abandons an upload that stops sending (UPLOAD_STALLED) and keeps the previous file', async () => {
     const { files } = clients();

@@ -10,8 +10,9 @@
 // swept periodically and checked again on every access. A tail reading a job that is
 // forgotten fails with JOB_NOT_FOUND.
 import { randomUUID } from 'node:crypto';
-import { CommandExitError, type CommandHandle, type Sandbox } from 'e2b';
+import { CommandExitError, InvalidArgumentError as SdkInvalidArgumentError, type CommandHandle, type Sandbox } from 'e2b';
 import { ErrorReason, InvalidArgumentError, ToolkitError } from './errors.js';
+import { shellExitCode } from './exit-status.js';
 import { JobKind, JobStatus } from './gen/e2b_toolkit/v1/job_pb.js';
 import { JobLog, JobLogDisposedError, type LogChunk, type LogTail, type TailOptions } from './job-log.js';
 import type { SandboxManager } from './sandbox-manager.js';
@@ -461,15 +462,23 @@ export class Jobs {
   }
 
   async #start(sandbox: Sandbox, opts: CommandOptions, onStdout: (d: string) => void, onStderr: (d: string) => void): Promise<CommandHandle> {
-    return sandbox.commands.run(opts.command, {
-      background: true,
-      cwd: opts.cwd || undefined,
-      envs: opts.envs,
-      // Timeouts are ours (they kill the process tree); the SDK's would only drop the stream.
-      timeoutMs: 0,
-      onStdout,
-      onStderr,
-    });
+    try {
+      return await sandbox.commands.run(opts.command, {
+        background: true,
+        cwd: opts.cwd || undefined,
+        envs: opts.envs,
+        // Timeouts are ours (they kill the process tree); the SDK's would only drop the stream.
+        timeoutMs: 0,
+        onStdout,
+        onStderr,
+      });
+    } catch (e) {
+      // envd refuses a missing working directory as an invalid argument; the API says which.
+      if (opts.cwd && e instanceof SdkInvalidArgumentError && /cwd/.test(e.message)) {
+        throw new ToolkitError(ErrorReason.FILE_NOT_FOUND, `cwd ${opts.cwd} does not exist in the sandbox`, { sandbox_id: sandbox.sandboxId, path: opts.cwd }, { cause: e });
+      }
+      throw e;
+    }
   }
 
   /** `e` as SANDBOX_SHUT_DOWN / SANDBOX_EXPIRED when the sandbox ended; `interrupted`: during the work. */
@@ -520,7 +529,7 @@ async function exitCodeOf(handle: CommandHandle): Promise<number> {
   try {
     return (await handle.wait()).exitCode;
   } catch (e) {
-    if (e instanceof CommandExitError) return e.exitCode;
+    if (e instanceof CommandExitError) return shellExitCode(e.exitCode, e.error);
     throw e;
   }
 }
