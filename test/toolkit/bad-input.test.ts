@@ -9,10 +9,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Code, ConnectError, createClient } from '@connectrpc/connect';
-import { CommandService, ErrorInfoSchema, FileService, JobService, JobStatus, SandboxService, CodeService, type UploadFileRequest } from '@e2b-toolkit/core';
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import { CodeService, CommandService, ErrorInfoSchema, FileService, JobService, JobStatus, SandboxService, type UploadFileRequestSchema } from '@e2b-toolkit/core';
 import { startToolkitServer, type ToolkitServer } from '../../services/toolkit/src/server.js';
 import { eventually } from '../support/runtime.js';
 import { codeOf, toolkitTransport } from '../support/toolkit.js';
+
+type UploadInit = MessageInitShape<typeof UploadFileRequestSchema>;
 
 let server: ToolkitServer;
 
@@ -99,9 +102,9 @@ describe('uploads', () => {
     const { files } = clients();
     await files.writeFile({ sandboxId, path: 'kept.txt', content: Buffer.from('old content') });
     const hang = new AbortController();
-    async function* stalls(): AsyncGenerator<UploadFileRequest> {
-      yield { part: { case: 'header', value: { sandboxId, path: 'kept.txt' } } } as UploadFileRequest;
-      yield { part: { case: 'chunk', value: Buffer.from('new but partial') } } as UploadFileRequest;
+    async function* stalls(): AsyncGenerator<UploadInit> {
+      yield { part: { case: 'header', value: { sandboxId, path: 'kept.txt' } } };
+      yield { part: { case: 'chunk', value: Buffer.from('new but partial') } };
       // Then nothing, without ending or cancelling the stream.
       await new Promise((resolve) => hang.signal.addEventListener('abort', resolve));
     }
@@ -125,13 +128,13 @@ describe('uploads', () => {
       const before = memoryOf(child.pid).rss;
       const sent = crypto.createHash('sha256');
       const block = crypto.randomBytes(MiB);
-      async function* upload(): AsyncGenerator<UploadFileRequest> {
-        yield { part: { case: 'header', value: { sandboxId: target, path: 'big.bin', sizeBytes: BigInt(total * MiB) } } } as UploadFileRequest;
+      async function* upload(): AsyncGenerator<UploadInit> {
+        yield { part: { case: 'header', value: { sandboxId: target, path: 'big.bin', sizeBytes: BigInt(total * MiB) } } };
         for (let i = 0; i < total; i++) {
           // Each MiB differs (it starts with its index), so order and completeness show in the hash.
           block.writeUInt32BE(i, 0);
           sent.update(block);
-          yield { part: { case: 'chunk', value: block } } as UploadFileRequest;
+          yield { part: { case: 'chunk', value: block } };
         }
       }
       expect((await files.uploadFile(upload())).file?.sizeBytes).toBe(BigInt(total * MiB));

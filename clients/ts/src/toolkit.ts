@@ -7,12 +7,12 @@
 // that: getJobStatus and killJob report NOT_FOUND as `{status: 'not_found', job_id}`;
 // tailJobLogs (an async iterator) throws the ConnectError. A method whose RPC the server does
 // not serve yet returns `{status: 'error', code: 'unimplemented', ...}`.
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { toJson } from '@bufbuild/protobuf';
 import { ValueSchema } from '@bufbuild/protobuf/wkt';
 import { Code } from '@connectrpc/connect';
+import { writeAtomically } from './atomic-write.js';
 import { randomClientId } from './clients.js';
 import { errorResult, isCode, type ErrorResult } from './errors.js';
 import { ExecutionStatus, ResultFormat, type Execution, type Result } from './gen/e2b_toolkit/v1/execution_pb.js';
@@ -217,7 +217,7 @@ export class E2BToolkit {
     return this.guarded({ sandbox_id: sandboxId, path: sandboxPath, local_path: dest }, async () => {
       const target = await this.target(sandboxId);
       let remotePath = sandboxPath;
-      const size = await writeAtomically(dest, async (out) => {
+      const size = await writeLocal(dest, async (out) => {
         let n = 0;
         for await (const res of this.c.files.downloadFile({ sandboxId: target, clientId: this.clientId, path: sandboxPath })) {
           if (res.part.case === 'file') remotePath = res.part.value.path || remotePath;
@@ -244,7 +244,7 @@ export class E2BToolkit {
       const png = res.result?.png;
       if (!png) return { status: 'error', error: 'the result has no PNG', execution_id: res.executionId, result_index: resultIndex };
       const dest = path.resolve(outputPath ?? `result_${res.executionId}_${resultIndex}.png`);
-      await writeAtomically(dest, async (out) => {
+      await writeLocal(dest, async (out) => {
         out.write(png);
         return png.byteLength;
       });
@@ -265,7 +265,7 @@ export class E2BToolkit {
       if (outputPath) {
         const dest = path.resolve(outputPath);
         const text = JSON.stringify(chart, null, 2);
-        await writeAtomically(dest, async (s) => {
+        await writeLocal(dest, async (s) => {
           s.write(text);
           return text.length;
         });
@@ -500,28 +500,9 @@ export class E2BToolkit {
   }
 }
 
-/** Writes a file through a temporary sibling renamed into place; removes the temporary on failure. */
-async function writeAtomically(dest: string, write: (out: fs.WriteStream) => Promise<number>): Promise<number> {
-  await fs.promises.mkdir(path.dirname(dest), { recursive: true });
-  const tmp = path.join(path.dirname(dest), `.${path.basename(dest)}.${crypto.randomBytes(6).toString('hex')}.part`);
-  const out = fs.createWriteStream(tmp, { flags: 'wx' });
-  try {
-    await new Promise<void>((resolve, reject) => {
-      out.once('open', () => resolve());
-      out.once('error', reject);
-    });
-    const n = await write(out);
-    await new Promise<void>((resolve, reject) => {
-      out.once('error', reject);
-      out.end(() => resolve());
-    });
-    await fs.promises.rename(tmp, dest);
-    return n;
-  } catch (err) {
-    out.destroy();
-    await fs.promises.rm(tmp, { force: true });
-    throw err;
-  }
+/** A local output file of the wrapper, written whole or not at all; missing parent directories are created. */
+function writeLocal<T>(dest: string, write: (out: fs.WriteStream) => Promise<T>): Promise<T> {
+  return writeAtomically(dest, write, { makeParents: true });
 }
 
 const JOB_STATUS: Record<JobStatus, JobInfo['status']> = {

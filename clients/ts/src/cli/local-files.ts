@@ -1,7 +1,7 @@
 // The local side of file transfers: reading inputs and writing outputs without half-written files.
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { writeAtomically as writeFile } from '../atomic-write.js';
 import { CliError, fileError } from './errors.js';
 
 /** Reads a file, or stdin for "-". */
@@ -42,37 +42,9 @@ export function downloadDestination(remotePath: string, local: string | undefine
   return path.resolve(local);
 }
 
-/**
- * Writes `dest` through a temporary file in the same directory, renamed into place once `write`
- * has finished: an interrupted or failed transfer leaves no partial file (and an existing file
- * its old content). The temporary file is created first, so an unwritable destination fails
- * before any byte is fetched. The parent directory must exist, as with cp.
- */
-export async function writeAtomically(dest: string, write: (out: NodeJS.WritableStream) => Promise<void>): Promise<void> {
-  const tmp = path.join(path.dirname(dest), `.${path.basename(dest)}.${crypto.randomBytes(6).toString('hex')}.part`);
-  const out = fs.createWriteStream(tmp, { flags: 'wx' });
-  try {
-    await new Promise<void>((resolve, reject) => {
-      out.once('open', () => resolve());
-      out.once('error', reject);
-    });
-  } catch (err) {
-    throw fileError(err, `cannot write ${dest}`);
-  }
-  try {
-    await write(out);
-    await new Promise<void>((resolve, reject) => {
-      out.once('error', reject);
-      out.end(() => resolve());
-    });
-    await fs.promises.rename(tmp, dest).catch((err: unknown) => {
-      throw fileError(err, `cannot write ${dest}`);
-    });
-  } catch (err) {
-    out.destroy();
-    await fs.promises.rm(tmp, { force: true });
-    throw err;
-  }
+/** Writes `dest` whole or not at all (see atomic-write.ts); the parent directory must exist, as with cp. */
+export function writeAtomically(dest: string, write: (out: NodeJS.WritableStream) => Promise<void>): Promise<void> {
+  return writeFile(dest, write, { fileError: (err) => fileError(err, `cannot write ${dest}`) });
 }
 
 /** Writes one buffer atomically (saved results). */
