@@ -1,6 +1,8 @@
 // Files in sandboxes, moved through the official SDK's filesystem API. Large files move as
 // streams in both directions, so memory stays bounded by a chunk or two whatever the size.
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
 import { posix } from 'node:path';
 import {
   FileNotFoundError,
@@ -16,7 +18,10 @@ import {
 import { ErrorReason, InvalidArgumentError, ToolkitError } from './errors.js';
 import { FileType } from './gen/e2b_toolkit/v1/file_service_pb.js';
 import type { SandboxManager } from './sandbox-manager.js';
-import { boundUploadMemory } from './bounded-upload.js';
+import { boundUploadMemory, expectUploadSize } from './bounded-upload.js';
+import { MAX_CHUNK_BYTES, spoolUpload, uploadBody, type UploadBody } from './upload-stream.js';
+
+export { MAX_CHUNK_BYTES };
 
 export { FileType };
 
@@ -42,6 +47,10 @@ export interface FilesOptions {
    * so that a client that stops sending does not hold the upload open forever. Default 60 s.
    */
   uploadIdleMs?: number;
+  /** Where uploads of unknown size are spooled to learn their size. Default the OS temp dir. */
+  spoolDir?: string;
+  /** The largest upload of unknown size. Default 8 GiB. */
+  maxSpoolBytes?: number;
 }
 
 /** Where a call's file is: the sandbox (or the client's default) and the path in it. */
@@ -53,11 +62,7 @@ export interface FileTarget {
 
 export type DownloadPart = { case: 'file'; value: FileEntry } | { case: 'chunk'; value: Uint8Array };
 
-/** The largest chunk an upload may carry and a download sends. */
-export const MAX_CHUNK_BYTES = 1024 * 1024;
 const MAX_LIST_DEPTH = 10;
-/** How long an upload waits after the client's last message for a cancellation to arrive. */
-const END_GRACE_MS = 50;
 const HOME = '/home/user';
 
 export class Files {
@@ -65,99 +70,58 @@ export class Files {
   readonly #manager: SandboxManager;
   readonly #listLimit: number;
   readonly #uploadIdleMs: number;
+  readonly #spoolDir: string;
+  readonly #maxSpoolBytes: number;
 
   constructor(options: FilesOptions) {
     this.#manager = options.manager;
     this.unaryLimitBytes = options.unaryLimitBytes ?? 3 * 1024 * 1024;
     this.#listLimit = options.listLimit ?? 10_000;
     this.#uploadIdleMs = options.uploadIdleMs ?? 60_000;
+    this.#spoolDir = options.spoolDir ?? os.tmpdir();
+    this.#maxSpoolBytes = options.maxSpoolBytes ?? 8 * 1024 ** 3;
   }
 
   /**
-   * Streams `chunks` into a file. The sandbox side writes atomically (a temporary file
-   * renamed into place), so a stream that breaks, a size mismatch or an aborted `signal`
-   * aborts the upload and leaves the previous content, if any.
+   * Streams `chunks` into a file. The file appears whole or not at all: the bytes go to a
+   * hidden file beside the target, renamed over it only once every byte arrived and was
+   * written, and removed otherwise, so a stream that breaks, stalls, is cancelled or sends
+   * another size than `sizeBytes` leaves the previous content, if any. Without `sizeBytes`
+   * the upload is spooled to local disk first (see upload-stream.ts).
    */
   async upload(tenant: string, target: FileTarget & { sizeBytes?: number }, chunks: AsyncIterable<Uint8Array>, signal?: AbortSignal): Promise<FileEntry> {
     const path = checkPath(target.path);
-    if (target.sizeBytes !== undefined && !(target.sizeBytes >= 0)) throw new InvalidArgumentError('size_bytes', 'must not be negative');
+    if (target.sizeBytes !== undefined && !(target.sizeBytes >= 0 && Number.isSafeInteger(target.sizeBytes))) {
+      throw new InvalidArgumentError('size_bytes', 'must not be negative');
+    }
     const sandbox = await this.#sandbox(tenant, target);
-    // A failed upload must leave the previous file, if any. The HTTP client does not always
-    // mark a body it could not finish as broken (when the body stream errors it sometimes ends
-    // the chunked body cleanly), so the sandbox cannot tell a cut-off upload from a complete
-    // one. The bytes therefore go to a hidden file beside the target, renamed over it only
-    // once everything arrived, and removed otherwise. (Sending the body gzip-encoded would
-    // also make a cut-off body invalid, but gzip costs several times the transfer's CPU and
-    // its stream kept the whole file in memory.) A failure errors the body stream.
-    let failure: unknown;
-    let body!: ReadableStreamDefaultController<Uint8Array>;
-    // Aborting the request resets the connection, so the sandbox drops what it received
-    // rather than keeping it; erroring the body alone does not always do that.
-    const request = new AbortController();
-    const fail = (err: unknown) => {
-      if (failure !== undefined) return;
-      failure = err;
-      request.abort(err);
-      try {
-        body.error(err);
-      } catch {
-        // Already closed: everything was sent.
-      }
-    };
-    const cancelled = () => new ToolkitError(ErrorReason.UNSPECIFIED, 'the upload was cancelled; the file was not written');
-    const onAbort = () => fail(cancelled());
-    const iterator = chunks[Symbol.asyncIterator]();
-    const idleMs = this.#uploadIdleMs;
-    let total = 0;
-    const stream = new ReadableStream<Uint8Array>(
-      {
-        start(controller) {
-          body = controller;
-        },
-        async pull(controller) {
-          let next: IteratorResult<Uint8Array>;
-          try {
-            next = await withinIdleLimit(iterator.next(), idleMs);
-          } catch (err) {
-            fail(err);
-            return;
-          }
-          if (failure !== undefined) return;
-          if (next.done) {
-            // Some clients (connect-node among them) half-close the request before resetting
-            // it when a call is cancelled: give the reset a moment to arrive before committing.
-            if (signal && !signal.aborted) await settle(signal, END_GRACE_MS);
-            if (signal?.aborted) fail(cancelled());
-            else if (target.sizeBytes !== undefined && total !== target.sizeBytes) {
-              fail(new InvalidArgumentError('size_bytes', `is ${target.sizeBytes} but ${total} bytes were sent`));
-            } else controller.close();
-            return;
-          }
-          const chunk = next.value;
-          total += chunk.length;
-          if (chunk.length > MAX_CHUNK_BYTES) fail(new InvalidArgumentError('chunk', `must be at most ${MAX_CHUNK_BYTES} bytes, got ${chunk.length}`));
-          else if (target.sizeBytes !== undefined && total > target.sizeBytes) fail(new InvalidArgumentError('size_bytes', `is ${target.sizeBytes} but more bytes were sent`));
-          else if (chunk.length > 0) controller.enqueue(chunk);
-        },
-        async cancel() {
-          await iterator.return?.();
-        },
-      },
-      { highWaterMark: 1 },
-    );
-    signal?.addEventListener('abort', onAbort);
-    if (signal?.aborted) onAbort();
+    const limits = { idleMs: this.#uploadIdleMs, signal };
+    if (target.sizeBytes !== undefined) return this.#send(sandbox, path, uploadBody(chunks, target.sizeBytes, limits));
+    const spooled = await spoolUpload(chunks, this.#spoolDir, this.#maxSpoolBytes, limits);
+    try {
+      const fromDisk = fs.createReadStream(spooled.file, { highWaterMark: MAX_CHUNK_BYTES });
+      return await this.#send(sandbox, path, uploadBody(fromDisk, spooled.sizeBytes, limits));
+    } finally {
+      await fs.promises.rm(spooled.file, { force: true });
+    }
+  }
+
+  /** Writes a checked body to a hidden file beside `path`, then renames it over `path`. */
+  async #send(sandbox: Sandbox, path: string, body: UploadBody): Promise<FileEntry> {
     boundUploadMemory(sandbox);
     const partial = posix.join(posix.dirname(path), `.${posix.basename(path)}.upload-${randomBytes(6).toString('hex')}`);
+    const forget = expectUploadSize(partial, body.sizeBytes);
     try {
-      await sdkCall(sandbox, path, () => sandbox.files.write(partial, stream, { requestTimeoutMs: 0, signal: request.signal }));
-      if (failure !== undefined) throw failure;
+      await sdkCall(sandbox, path, () => sandbox.files.write(partial, body.stream, { requestTimeoutMs: 0, signal: body.requestSignal }));
+      if (body.failure() !== undefined) throw body.failure();
       await sdkCall(sandbox, path, () => sandbox.files.rename(partial, path));
     } catch (err) {
-      await sandbox.files.remove(partial).catch(() => {});
-      throw failure ?? err;
+      // Only a complete body can have made the hidden file, and then the write has returned.
+      if (body.complete()) await sandbox.files.remove(partial).catch(() => {});
+      throw body.failure() ?? err;
     } finally {
-      signal?.removeEventListener('abort', onAbort);
+      forget();
+      body.dispose();
     }
     return this.#stat(sandbox, path);
   }
@@ -287,19 +251,6 @@ export function checkPath(path: string, field = 'path'): string {
   return path;
 }
 
-/** Resolves when `signal` aborts or after `ms`, whichever is first. */
-function settle(signal: AbortSignal, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done);
-  });
-}
-
 function checkIsFile(file: FileEntry): void {
   if (file.type === FileType.DIRECTORY) throw new ToolkitError(ErrorReason.IS_A_DIRECTORY, `${file.path} is a directory`, { path: file.path });
 }
@@ -344,20 +295,4 @@ function fileError(sandbox: Sandbox, path: string, err: unknown): unknown {
     return new ToolkitError(ErrorReason.FILE_NOT_FOUND, `no file ${path}`, meta, { cause: err });
   }
   return err;
-}
-
-/** The next message of an upload, or UPLOAD_STALLED when none comes within `idleMs`. */
-async function withinIdleLimit<T>(next: Promise<T>, idleMs: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const stalled = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new ToolkitError(ErrorReason.UPLOAD_STALLED, `the upload sent nothing for ${idleMs / 1000} s and was abandoned; the file was not written`)),
-      idleMs,
-    );
-  });
-  try {
-    return await Promise.race([next, stalled]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -62,7 +62,7 @@ export async function startToolkitServer(options: ToolkitServerOptions): Promise
   const manager = new SandboxManager({ backend, defaultTemplate: options.e2b ? undefined : 'code-interpreter-v1', retentionMs: options.retentionMs });
   const jobs = new Jobs({ manager, dataDir: options.dataDir, retentionMs: options.retentionMs });
   const executions = new Executions({ retentionMs: options.retentionMs, ...options.code, manager, backend, jobs });
-  const files = new Files({ ...options.files, manager });
+  const files = new Files({ spoolDir: options.dataDir, ...options.files, manager });
   const network = new Network({ manager, jobs, localRuntime: runtime && { apiUrl: runtime.url, apiKey: backend.apiKey } });
 
   const shutdown = new AbortController();
