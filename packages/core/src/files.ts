@@ -23,6 +23,9 @@ import { MAX_CHUNK_BYTES, spoolUpload, uploadBody, type UploadBody } from './upl
 
 export { MAX_CHUNK_BYTES };
 
+/** The size of the chunks DownloadFile sends (the last one may be shorter). */
+const DOWNLOAD_CHUNK_BYTES = 256 * 1024;
+
 export { FileType };
 
 /** A file, directory or symbolic link as the API shows it. */
@@ -142,6 +145,17 @@ export class Files {
     const stream = await sdkCall(sandbox, path, () => sandbox.files.read(path, { format: 'stream', signal: abort.signal }));
     const reader = stream.getReader();
     let done = false;
+    // The HTTP client hands over the body in pieces of a few KiB; sent one message each, a
+    // large file would cost tens of thousands of messages. They are gathered into chunks
+    // of DOWNLOAD_CHUNK_BYTES instead.
+    let pending: Uint8Array[] = [];
+    let pendingBytes = 0;
+    const take = (): Uint8Array => {
+      const chunk = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes);
+      pending = [];
+      pendingBytes = 0;
+      return chunk;
+    };
     try {
       let skip = offset;
       for (;;) {
@@ -156,10 +170,19 @@ export class Files {
           skip -= n;
           data = data.subarray(n);
         }
-        for (let at = 0; at < data.length; at += MAX_CHUNK_BYTES) {
-          yield { case: 'chunk', value: data.subarray(at, at + MAX_CHUNK_BYTES) };
+        if (data.length === 0) continue;
+        pending.push(data);
+        pendingBytes += data.length;
+        while (pendingBytes >= DOWNLOAD_CHUNK_BYTES) {
+          const all = take();
+          yield { case: 'chunk', value: all.subarray(0, DOWNLOAD_CHUNK_BYTES) };
+          if (all.length > DOWNLOAD_CHUNK_BYTES) {
+            pending.push(all.subarray(DOWNLOAD_CHUNK_BYTES));
+            pendingBytes = all.length - DOWNLOAD_CHUNK_BYTES;
+          }
         }
       }
+      if (pendingBytes > 0) yield { case: 'chunk', value: take() };
     } finally {
       signal?.removeEventListener('abort', onAbort);
       if (!done) {

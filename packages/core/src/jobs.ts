@@ -462,16 +462,26 @@ export class Jobs {
   }
 
   async #start(sandbox: Sandbox, opts: CommandOptions, onStdout: (d: string) => void, onStderr: (d: string) => void): Promise<CommandHandle> {
+    let handle: CommandHandle | undefined;
+    const dropCopy = () => handle && dropSdkOutput(handle);
     try {
-      return await sandbox.commands.run(opts.command, {
+      handle = await sandbox.commands.run(opts.command, {
         background: true,
         cwd: opts.cwd || undefined,
         envs: opts.envs,
         // Timeouts are ours (they kill the process tree); the SDK's would only drop the stream.
         timeoutMs: 0,
-        onStdout,
-        onStderr,
+        onStdout: (d) => {
+          onStdout(d);
+          dropCopy();
+        },
+        onStderr: (d) => {
+          onStderr(d);
+          dropCopy();
+        },
       });
+      dropCopy();
+      return handle;
     } catch (e) {
       // envd refuses a missing working directory as an invalid argument; the API says which.
       if (opts.cwd && e instanceof SdkInvalidArgumentError && /cwd/.test(e.message)) {
@@ -525,6 +535,18 @@ function checkCommand(opts: CommandOptions): void {
 }
 
 /** Waits for a command; a non-zero exit is a result, not an error. */
+/**
+ * Empties the SDK's own copy of a command's output. A CommandHandle appends everything the
+ * command prints to a string (`_stdout`, `_stderr`) for wait() to return, even when callbacks
+ * take it: a job printing 200 MB would hold 200 MB in the server. Jobs and runs keep their own
+ * bounded copy (the job log, the tail buffers) and use wait() only for the exit code.
+ */
+function dropSdkOutput(handle: CommandHandle): void {
+  const fields = handle as unknown as Record<string, unknown>;
+  if (typeof fields._stdout === 'string') fields._stdout = '';
+  if (typeof fields._stderr === 'string') fields._stderr = '';
+}
+
 async function exitCodeOf(handle: CommandHandle): Promise<number> {
   try {
     return (await handle.wait()).exitCode;

@@ -14,6 +14,7 @@ import { startLocalRuntime, type LocalRuntime, type RuntimeConfig } from '@e2b-t
 import { authInterceptor } from './auth.js';
 import { isLoopback, type ToolkitConfig } from './config.js';
 import { toConnectError } from './errors.js';
+import { specGrpcMessages } from './grpc-message.js';
 import { commandService } from './handlers/command.js';
 import { jobService } from './handlers/job.js';
 import { sandboxService } from './handlers/sandbox.js';
@@ -87,10 +88,18 @@ export async function startToolkitServer(options: ToolkitServerOptions): Promise
     grpcWeb: true,
     connect: true,
     shutdownSignal: shutdown.signal,
+    // Compressed requests are accepted, but responses are never compressed: most clients
+    // (grpc-js, connect-es, grpcio) ask for gzip, and gzip on large messages capped file
+    // downloads and log tails at about 20 MB/s for little gain on loopback or a LAN.
+    compressMinBytes: Number.MAX_SAFE_INTEGER,
   });
 
-  const h1 = http.createServer(handler);
-  const h2 = http2.createServer(handler);
+  const serve = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => {
+    specGrpcMessages(res);
+    handler(req as never, res as never);
+  };
+  const h1 = http.createServer(serve);
+  const h2 = http2.createServer(serve);
   const sessions = new Set<http2.ServerHttp2Session>();
   h2.on('session', (s) => {
     sessions.add(s);
