@@ -1,12 +1,13 @@
 #!/usr/bin/env node
-// `npm run bench`: speed and memory of the local runtime (issue 2) and the code
-// interpreter (issue 3), each beside a baseline measured in the same run. Prints a table
-// and rewrites bench/RESULTS.md (keeping its hand-written Notes section).
+// `npm run bench`: speed and memory of the local runtime (issue 2), the code interpreter
+// (issue 3) and the toolkit service (issues 4 and 5), each beside a baseline measured in the
+// same run. Prints a table and rewrites bench/RESULTS.md (keeping its hand-written Notes section).
 //
 //   node bench/run.mjs                 everything (~5 minutes)
 //   node bench/run.mjs --quick         a fast smoke pass: few rounds, 10 sandboxes instead of 50
 //   node bench/run.mjs --only exec     one benchmark (or a comma-separated list; repeatable);
 //                                      does not touch RESULTS.md unless --write is given
+//   node bench/run.mjs --only toolkit  a whole section: local, interpreter or toolkit
 //   node bench/run.mjs --verbose       every round as it happens (stderr), runtime warnings too
 //
 // Needs the build (npm run bench does it) and root, as the runtime does.
@@ -16,20 +17,24 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { localBenches } from './lib/local.mjs';
 import { interpreterBenches } from './lib/interpreter.mjs';
+import { toolkitBenches } from './lib/toolkit-benches.mjs';
 import { CLI, stopAllRuntimes } from './lib/runtime.mjs';
+import { TOOLKIT_MAIN, stopAllToolkitServers } from './lib/toolkit-server.mjs';
 import { machine as describeMachine } from './lib/machine.mjs';
 import { textTable, markdown, existingNotes } from './lib/report.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const RESULTS = path.join(here, 'RESULTS.md');
 const AGENT = path.resolve(here, '../packages/agent/dist/agent.mjs');
-const benches = [...localBenches, ...interpreterBenches];
+const sections = { local: localBenches, interpreter: interpreterBenches, toolkit: toolkitBenches };
+const benches = Object.values(sections).flat();
 
 function usage(message) {
   if (message) process.stderr.write(`bench: ${message}\n`);
   process.stderr.write(
-    `usage: node bench/run.mjs [--quick] [--only name[,name…]] [--write] [--verbose]\n` +
-      `benchmarks: ${benches.map((b) => b.name).join(', ')}\n`,
+    `usage: node bench/run.mjs [--quick] [--only name|section[,…]] [--write] [--verbose]\n` +
+      `benchmarks: ${benches.map((b) => b.name).join(', ')}\n` +
+      `sections: ${Object.keys(sections).join(', ')}\n`,
   );
   process.exit(message ? 2 : 0);
 }
@@ -45,7 +50,7 @@ function parseArgs(argv) {
     else if (a === '--only' || a.startsWith('--only=')) {
       const v = a === '--only' ? argv[++i] : a.slice('--only='.length);
       if (!v) usage('--only needs a benchmark name');
-      o.only.push(...v.split(',').filter(Boolean));
+      for (const name of v.split(',').filter(Boolean)) o.only.push(...(sections[name]?.map((b) => b.name) ?? [name]));
     } else usage(`unknown argument '${a}'`);
   }
   const unknown = o.only.filter((n) => !benches.some((b) => b.name === n));
@@ -55,7 +60,7 @@ function parseArgs(argv) {
 }
 
 const opts = parseArgs(process.argv.slice(2));
-if (!fs.existsSync(CLI) || !fs.existsSync(AGENT)) {
+if (!fs.existsSync(CLI) || !fs.existsSync(AGENT) || !fs.existsSync(TOOLKIT_MAIN)) {
   process.stderr.write('bench: build first (npm run bench builds; or npm run build)\n');
   process.exit(1);
 }
@@ -70,7 +75,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
     if (interrupted) return;
     interrupted = true;
     process.stderr.write(`\nbench: ${signal}, stopping the runtime and its sandboxes…\n`);
-    stopAllRuntimes().finally(() => process.exit(130));
+    Promise.all([stopAllRuntimes(), stopAllToolkitServers()]).finally(() => process.exit(130));
   });
 }
 
@@ -101,7 +106,7 @@ try {
     }
   }
 } finally {
-  await stopAllRuntimes();
+  await Promise.all([stopAllRuntimes(), stopAllToolkitServers()]);
 }
 if (interrupted) process.exit(130);
 

@@ -24,18 +24,25 @@ function groups(rows) {
 
 const strip = (s) => s.replaceAll('`', '');
 
+/** Whether a group's rows carry p99: only then does its table get p99 columns. */
+const hasP99 = (list) => list.some((r) => r.p99 !== undefined || r.base?.p99 !== undefined);
+const pct = (v, unit) => (v === undefined ? '—' : fmt(v, unit));
+
 /** A plain-text table for the terminal. */
 export function textTable(rows) {
-  const header = ['measurement', 'n', 'p50', 'p90', 'baseline p50', 'baseline p90', 'target p50', 'result'];
   const lines = [];
   for (const [group, list] of groups(rows)) {
+    const p99 = hasP99(list);
+    const header = ['measurement', 'n', 'p50', 'p90', ...(p99 ? ['p99'] : []), 'baseline p50', 'baseline p90', ...(p99 ? ['baseline p99'] : []), 'target p50', 'result'];
     const body = list.map((r) => [
       strip(r.label).slice(0, 72),
       String(r.n),
       fmt(r.p50, r.unit),
-      r.p90 === undefined ? '—' : fmt(r.p90, r.unit),
+      pct(r.p90, r.unit),
+      ...(p99 ? [pct(r.p99, r.unit)] : []),
       r.base ? fmt(r.base.p50, r.unit) : '—',
-      r.base?.p90 === undefined ? '—' : fmt(r.base.p90, r.unit),
+      pct(r.base?.p90, r.unit),
+      ...(p99 ? [pct(r.base?.p99, r.unit)] : []),
       target(r),
       verdict(r),
     ]);
@@ -47,24 +54,28 @@ export function textTable(rows) {
 }
 
 function mdTable(list) {
+  const p99 = hasP99(list);
   const rows = list.map((r) =>
     [
       r.label,
       String(r.n),
       fmt(r.p50, r.unit),
-      r.p90 === undefined ? '—' : fmt(r.p90, r.unit),
+      pct(r.p90, r.unit),
+      ...(p99 ? [pct(r.p99, r.unit)] : []),
       r.base ? r.base.label : '—',
       r.base ? fmt(r.base.p50, r.unit) : '—',
-      r.base?.p90 === undefined ? '—' : fmt(r.base.p90, r.unit),
+      pct(r.base?.p90, r.unit),
+      ...(p99 ? [pct(r.base?.p99, r.unit)] : []),
       target(r),
       verdict(r) === 'met' ? '**met**' : verdict(r) === 'missed' ? '**missed**' : '—',
     ].map((c) => c.replaceAll('|', '\\|')),
   );
-  return [
-    '| Measurement | n | p50 | p90 | Baseline (same run) | Baseline p50 | Baseline p90 | Target (p50) | Met / missed |',
-    '|---|--:|--:|--:|---|--:|--:|--:|:-:|',
-    ...rows.map((r) => `| ${r.join(' | ')} |`),
-  ].join('\n');
+  const head = p99
+    ? ['| Measurement | n | p50 | p90 | p99 | Baseline (same run) | Baseline p50 | Baseline p90 | Baseline p99 | Target (p50) | Met / missed |',
+       '|---|--:|--:|--:|--:|---|--:|--:|--:|--:|:-:|']
+    : ['| Measurement | n | p50 | p90 | Baseline (same run) | Baseline p50 | Baseline p90 | Target (p50) | Met / missed |',
+       '|---|--:|--:|--:|---|--:|--:|--:|:-:|'];
+  return [...head, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
 
 const METHOD = `- **Runtime under test.** Each benchmark starts its own runtime process,
@@ -106,7 +117,31 @@ const METHOD = `- **Runtime under test.** Each benchmark starts its own runtime 
 - **Kernel memory**: the \`python3 … kernel_driver.py\` process of a sandbox after
   \`runCode('x = 1')\`, idle. The kernel preimports matplotlib (inline backend), numpy and pandas,
   so its baseline (a bare IPython shell) is a floor, not like for like.
-- \`--quick\` runs fewer rounds (and 10 instead of 50 sandboxes): a smoke pass, not numbers to quote.`;
+- **Toolkit service.** Each toolkit benchmark starts its own server process,
+  \`TOOLKIT_PORT=0 E2B_LOCAL_PORT=0 E2B_LOCAL_WARM_POOL=0 node services/toolkit/dist/main.js\`
+  (the \`npm start\` entry point, with its embedded local runtime in the same process), reads
+  its URL and the runtime's from its output, creates one sandbox through the service
+  (\`CreateSandbox\`, template code-interpreter-v1) and connects the official SDKs to that same
+  sandbox straight through the runtime (\`Sandbox.connect(id, { apiUrl, sandboxUrl })\`): the
+  baselines are the same work on the same sandbox without the service. Clients: the TS client
+  (\`createToolkitClients\` from \`e2b-toolkit\`, Connect over HTTP/1.1 and gRPC over h2c) and
+  plain \`@grpc/grpc-js\` with the protos loaded at run time by \`@grpc/proto-loader\`
+  (\`bench/lib/toolkit-clients.mjs\`: one entry per client row).
+  **Round trips**: 200 rounds after 10 untimed; each round calls every client and the SDK
+  once, the order rotating each round. *Added by the service* = row p50 − SDK p50 (the
+  Details give the p50 of same-round differences too).
+  **Tail latency**: one job per client, \`date +%s%N\` every 200 ms, started together with the
+  same loop through the SDK (\`onStdout\`); latency = \`Date.now()\` at arrival − the printed time
+  (one clock: sandboxes have no time namespace).
+  **Flood**: \`seq … | head -c 200000000\` as a job, one \`TailJobLogs\` from offset 0 to \`Ended\`;
+  the byte count, each chunk's offset and the sha256 (against the same command on the host)
+  are checked; time from \`StartCommand\` to \`Ended\`. Baseline: \`commands.run\` with \`onStdout\`.
+  **Files**: 1 GiB of random bytes, made in 256 KiB chunks as they are sent and hashed on both
+  sides; \`UploadFile\` / \`DownloadFile\` over gRPC, SDK \`files.write(ReadableStream)\` /
+  \`files.read({ format: 'stream' })\`. **Peak RSS** is VmHWM of the server process (runtime
+  included) and of the bench process (the client), each reset (\`clear_refs\`) before the transfer.
+  Throughput rows of one run (n = 1) have p50 = p90.
+- \`--quick\` runs fewer rounds (and 10 instead of 50 sandboxes, 20 MB floods, 100 MiB files): a smoke pass, not numbers to quote.`;
 
 const DEFAULT_NOTES = `_Hand-written. \`bench/run.mjs\` keeps this section as it is when it rewrites the file._`;
 
@@ -129,7 +164,7 @@ export function markdown({ rows, details, failures, machine, started, durationMs
     '<!-- Written by bench/run.mjs (npm run bench): regenerated on each run, except the hand-written Notes section at the end, which is carried over. -->',
     '',
     `- **Date:** ${started.toISOString()}`,
-    `- **Run:** \`node bench/run.mjs${quick ? ' --quick' : ''}\`, ${(durationMs / 1000).toFixed(0)} s${quick ? ' (quick smoke pass: few rounds, 10 sandboxes instead of 50)' : ''}`,
+    `- **Run:** \`node bench/run.mjs${quick ? ' --quick' : ''}\`, ${(durationMs / 1000).toFixed(0)} s${quick ? ' (quick smoke pass: few rounds, 10 sandboxes instead of 50, smaller floods and files)' : ''}`,
     `- **Machine:** ${machine.cpu}, ${machine.cores} cores (\`nproc\`), ${machine.memory} RAM (MemTotal), Linux ${machine.kernel}`,
     `- **Software:** Node ${machine.node}, Python ${machine.python} (/usr/bin/python3), ${machine.bwrap}`,
     `- **Load average** (1/5/15 min) at start: ${machine.load}; at end: ${loadEnd}`,

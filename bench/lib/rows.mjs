@@ -1,20 +1,21 @@
 // Result rows, in one shape for the table and RESULTS.md:
-//   { id, group, label, unit, n, p50, p90?, base?: { label, n?, p50, p90? }, target?: { op, value } }
+//   { id, group, label, unit, n, p50, p90?, p99?, base?: { label, n?, p50, p90?, p99? }, target?: { op, value } }
+// p99 is only there when a benchmark asks for it (latencyRow's withP99): a group whose rows
+// have it gets p99 columns in the tables.
 // For durations p50/p90 are percentiles of the samples. For throughput they are the
 // throughput at the p50 and p90 durations (so p90 is the slower tail). For one-off values
 // (memory) p50 is the value and there is no p90.
 import { summarize } from './stats.mjs';
 
-export function latencyRow(id, group, label, ms, base, target) {
+export function latencyRow(id, group, label, ms, base, target, { withP99 = false } = {}) {
   const s = summarize(ms);
+  const pick = ({ n, p50, p90, p99 }) => ({ n, p50, p90, ...(withP99 ? { p99 } : {}) });
   return {
-    id, group, label, unit: 'ms', n: s.n, p50: s.p50, p90: s.p90,
+    id, group, label, unit: 'ms', ...pick(s),
     base: base ? { label: base.label, ...pick(summarize(base.ms)) } : undefined,
     target: target === undefined ? undefined : { op: '≤', value: target },
   };
 }
-
-const pick = ({ n, p50, p90 }) => ({ n, p50, p90 });
 
 /** MB/s (10^6 bytes per second) at the p50 and p90 durations. */
 export function throughputRow(id, group, label, bytes, ms, base) {

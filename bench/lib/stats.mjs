@@ -10,9 +10,12 @@ export function quantile(values, q) {
   return s[lo] + (s[hi] - s[lo]) * (pos - lo);
 }
 
-/** n, p50 and p90 of a sample of durations (ms) or sizes. */
+/** n, p50, p90 and p99 of a sample of durations (ms) or sizes. */
 export function summarize(values) {
-  return { n: values.length, p50: quantile(values, 0.5), p90: quantile(values, 0.9), min: Math.min(...values), max: Math.max(...values) };
+  return {
+    n: values.length, p50: quantile(values, 0.5), p90: quantile(values, 0.9), p99: quantile(values, 0.99),
+    min: Math.min(...values), max: Math.max(...values),
+  };
 }
 
 /** Milliseconds fn takes (awaited), and what it returned. */
