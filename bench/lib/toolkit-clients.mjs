@@ -9,14 +9,17 @@
 //   startCommand(sandboxId, command) → jobId             (a background job)
 //   tailJob(jobId, onStdout)         → { exitCode, stdoutBytes } once the job has ended;
 //                                      onStdout(bytes: Uint8Array, offset: number) per chunk
+import { spawn } from 'node:child_process';
 import path from 'node:path';
+import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { createToolkitClients } from 'e2b-toolkit';
 import { BENCH_KEY } from './toolkit-server.mjs';
 
-const PROTO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../proto');
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const PROTO_ROOT = path.resolve(HERE, '../../proto');
 
 /** The TypeScript client's generated service clients (clients/ts) over one protocol. */
 function tsClient(protocol, label) {
@@ -114,9 +117,62 @@ const grpcJs = {
   },
 };
 
+/**
+ * The Python client (clients/python, the reference API over grpcio), in a worker process
+ * (python_client_worker.py) that makes each call when asked and times it itself: the pipe
+ * between the two processes is not counted (the call's `elapsedMs`). Round trips only: it
+ * has no startCommand / tailJob, so the stream benchmarks leave it out.
+ */
+const pythonClient = {
+  id: 'python',
+  label: 'Python client (`e2b_toolkit`, grpcio), gRPC/h2c',
+  roundTripsOnly: true,
+  open(server) {
+    const worker = spawn('/usr/bin/python3', [path.join(HERE, 'python_client_worker.py')], {
+      env: {
+        ...process.env,
+        PYTHONPATH: path.resolve(HERE, '../../clients/python'),
+        PYTHONDONTWRITEBYTECODE: '1',
+        E2B_TOOLKIT_URL: server.url,
+        E2B_TOOLKIT_API_KEY: BENCH_KEY,
+      },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    const answers = readline.createInterface({ input: worker.stdout })[Symbol.asyncIterator]();
+    let queue = Promise.resolve();
+    // One request at a time, in order: the worker answers them in order.
+    const ask = (op, sandboxId, arg) => {
+      const asked = queue.then(async () => {
+        worker.stdin.write(JSON.stringify({ op, sandbox_id: sandboxId, arg }) + '\n');
+        const next = await answers.next();
+        if (next.done) throw new Error('the Python client worker exited');
+        return JSON.parse(next.value);
+      });
+      queue = asked.catch(() => {});
+      return asked;
+    };
+    return {
+      async runCommand(sandboxId, command) {
+        const r = await ask('command', sandboxId, command);
+        return { exitCode: r.exit_code, stdout: r.stdout, elapsedMs: r.ms };
+      },
+      async runPython(sandboxId, code) {
+        const r = await ask('python', sandboxId, code);
+        return { text: r.text, error: r.error ?? undefined, elapsedMs: r.ms };
+      },
+      close() {
+        worker.stdin.end();
+      },
+    };
+  },
+};
+
 export const TS_CONNECT = tsClient('connect', 'TS client (`e2b-toolkit`), Connect over HTTP/1.1');
 export const TS_GRPC = tsClient('grpc', 'TS client (`e2b-toolkit`), gRPC over h2c');
 export const GRPC_JS = grpcJs;
+export const PYTHON = pythonClient;
 
 /** Every client the round-trip benchmarks measure, in table order. */
-export const TOOLKIT_CLIENTS = [TS_CONNECT, TS_GRPC, GRPC_JS];
+export const TOOLKIT_CLIENTS = [TS_CONNECT, TS_GRPC, GRPC_JS, PYTHON];
+/** The clients that can start and tail jobs, for the stream benchmarks. */
+export const STREAM_CLIENTS = TOOLKIT_CLIENTS.filter((c) => !c.roundTripsOnly);

@@ -7,7 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { TS_CONNECT, TS_GRPC, TOOLKIT_CLIENTS } from './toolkit-clients.mjs';
+import { TS_CONNECT, TS_GRPC, STREAM_CLIENTS } from './toolkit-clients.mjs';
 import { GROUP, withToolkitSandbox } from './toolkit.mjs';
 import { resetPeak, status } from './proc.mjs';
 import { mib } from './harness.mjs';
@@ -51,7 +51,7 @@ const tailLatency = {
   async run({ quick, log }) {
     const lines = quick ? 15 : 50;
     return withToolkitSandbox({}, async ({ server, sandboxId, sdk }) => {
-      const opened = TOOLKIT_CLIENTS.map((c) => ({ client: c, handle: c.open(server) }));
+      const opened = STREAM_CLIENTS.map((c) => ({ client: c, handle: c.open(server) }));
       try {
         // One job per client and one through the SDK, all at once, so they share the machine's state.
         const base = lineLatencies();
