@@ -75,6 +75,13 @@ describe.each(['connect', 'grpc'] as const)('E2BToolkit over %s', (protocol) => 
     expect(await tk.getJobStatus('no-such-job')).toEqual({ status: 'not_found', job_id: 'no-such-job' });
     expect(await tk.killJob('no-such-job')).toEqual({ status: 'not_found', job_id: 'no-such-job' });
 
+    // deleteJob (beyond the reference): the ended job and its output are gone at once.
+    expect(await tk.deleteJob(jobId)).toMatchObject({ status: 'success', job_id: jobId, job_status: 'cancelled' });
+    expect(await tk.getJobStatus(jobId)).toEqual({ status: 'not_found', job_id: jobId });
+    const sleeper = (await tk.runCommandBackground('sleep 60')).job_id as string;
+    expect(await tk.deleteJob(sleeper)).toMatchObject({ status: 'error', code: 'failed_precondition', reason: 'JOB_RUNNING' });
+    expect(await tk.deleteJob(sleeper, true)).toMatchObject({ status: 'success', job_status: 'cancelled' });
+
     const listed = await tk.listManagedSandboxes();
     expect(listed).toMatchObject({ status: 'success', count: 1, default_sandbox_id: sandboxId });
     expect((listed.sandboxes as { sandbox_id: string }[])[0]).toMatchObject({ sandbox_id: sandboxId, state: 'running', is_default: true });
