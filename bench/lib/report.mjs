@@ -125,7 +125,9 @@ const METHOD = `- **Runtime under test.** Each benchmark starts its own runtime 
   sandbox straight through the runtime (\`Sandbox.connect(id, { apiUrl, sandboxUrl })\`): the
   baselines are the same work on the same sandbox without the service. Clients: the TS client
   (\`createToolkitClients\` from \`e2b-toolkit\`, Connect over HTTP/1.1 and gRPC over h2c) and
-  plain \`@grpc/grpc-js\` with the protos loaded at run time by \`@grpc/proto-loader\`
+  plain \`@grpc/grpc-js\` with the protos loaded at run time by \`@grpc/proto-loader\`, and
+  the Python client (\`clients/python\`, in a worker process that times each call itself:
+  \`bench/lib/python_client_worker.py\`; round trips only)
   (\`bench/lib/toolkit-clients.mjs\`: one entry per client row).
   **Round trips**: 200 rounds after 10 untimed; each round calls every client and the SDK
   once, the order rotating each round. *Added by the service* = row p50 − SDK p50 (the
