@@ -12,33 +12,38 @@ export const CLI = path.join(root, 'packages/local/dist/cli.js');
 const running = new Set();
 
 /**
- * Starts a runtime and resolves once it prints E2B_API_URL.
- * @param {{ pool: number, maxSandboxes?: number, env?: Record<string,string> }} o
+ * Spawns a server script of the repository (its output kept: the last 40 lines, for error
+ * reports, and echoed with BENCH_VERBOSE) → { child, tail, exited }.
  */
-export function startRuntime({ pool, maxSandboxes = 100, env = {} }) {
-  const child = spawn(process.execPath, [CLI], {
-    cwd: root,
-    env: {
-      ...process.env,
-      E2B_LOCAL_PORT: '0',
-      E2B_LOCAL_WARM_POOL: String(pool),
-      E2B_LOCAL_MAX_SANDBOXES: String(maxSandboxes),
-      E2B_LOCAL_LOG_LEVEL: process.env.E2B_LOCAL_LOG_LEVEL ?? 'warn',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+export function spawnServer(name, script, env) {
+  const child = spawn(process.execPath, [script], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const tail = [];
   const keep = (chunk) => {
     for (const line of chunk.toString('utf8').split('\n')) {
       if (!line.trim()) continue;
       tail.push(line);
       if (tail.length > 40) tail.shift();
-      if (process.env.BENCH_VERBOSE) process.stderr.write(`[runtime ${child.pid}] ${line}\n`);
+      if (process.env.BENCH_VERBOSE) process.stderr.write(`[${name} ${child.pid}] ${line}\n`);
     }
   };
   child.stderr.on('data', keep);
+  child.stdout.on('data', keep);
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  return { child, tail, exited };
+}
+
+/**
+ * Starts a runtime and resolves once it prints E2B_API_URL.
+ * @param {{ pool: number, maxSandboxes?: number, env?: Record<string,string> }} o
+ */
+export function startRuntime({ pool, maxSandboxes = 100, env = {} }) {
+  const { child, tail, exited } = spawnServer('runtime', CLI, {
+    E2B_LOCAL_PORT: '0',
+    E2B_LOCAL_WARM_POOL: String(pool),
+    E2B_LOCAL_MAX_SANDBOXES: String(maxSandboxes),
+    E2B_LOCAL_LOG_LEVEL: process.env.E2B_LOCAL_LOG_LEVEL ?? 'warn',
+    ...env,
+  });
   const rt = {
     pid: child.pid,
     url: '',
@@ -67,7 +72,6 @@ export function startRuntime({ pool, maxSandboxes = 100, env = {} }) {
       reject(new Error(`the runtime did not start within 30 s:\n${tail.join('\n')}`));
     }, 30_000);
     child.stdout.on('data', (chunk) => {
-      keep(chunk);
       if (rt.url) return;
       out += chunk.toString('utf8');
       const m = /E2B_API_URL=(\S+)/.exec(out);

@@ -3,11 +3,11 @@
 // entry point) with the embedded local runtime, both on free ports, stopped with SIGINT
 // (which ends its jobs and sandboxes). Every server started here is stopped when the bench
 // ends, however it ends.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawnServer } from './runtime.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const TOOLKIT_MAIN = path.join(root, 'services/toolkit/dist/main.js');
@@ -24,30 +24,14 @@ const running = new Set();
  */
 export function startToolkitServer({ pool = 0, env = {} } = {}) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'e2b-bench-toolkit-'));
-  const child = spawn(process.execPath, [TOOLKIT_MAIN], {
-    cwd: root,
-    env: {
-      ...process.env,
-      TOOLKIT_PORT: '0',
-      TOOLKIT_DATA_DIR: dataDir,
-      E2B_LOCAL_PORT: '0',
-      E2B_LOCAL_WARM_POOL: String(pool),
-      E2B_LOCAL_LOG_LEVEL: process.env.E2B_LOCAL_LOG_LEVEL ?? 'warn',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const { child, tail, exited } = spawnServer('toolkit', TOOLKIT_MAIN, {
+    TOOLKIT_PORT: '0',
+    TOOLKIT_DATA_DIR: dataDir,
+    E2B_LOCAL_PORT: '0',
+    E2B_LOCAL_WARM_POOL: String(pool),
+    E2B_LOCAL_LOG_LEVEL: process.env.E2B_LOCAL_LOG_LEVEL ?? 'warn',
+    ...env,
   });
-  const tail = [];
-  const keep = (chunk) => {
-    for (const line of chunk.toString('utf8').split('\n')) {
-      if (!line.trim()) continue;
-      tail.push(line);
-      if (tail.length > 40) tail.shift();
-      if (process.env.BENCH_VERBOSE) process.stderr.write(`[toolkit ${child.pid}] ${line}\n`);
-    }
-  };
-  child.stderr.on('data', keep);
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   const server = {
     pid: child.pid,
     /** The toolkit API (gRPC, Connect, gRPC-Web). */
@@ -80,7 +64,6 @@ export function startToolkitServer({ pool = 0, env = {} } = {}) {
       reject(new Error(`the toolkit server did not start within 30 s:\n${tail.join('\n')}`));
     }, 30_000);
     child.stdout.on('data', (chunk) => {
-      keep(chunk);
       if (server.runtimeUrl) return;
       out += chunk.toString('utf8');
       const url = /e2b-toolkit listening on (\S+)/.exec(out);

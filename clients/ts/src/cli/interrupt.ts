@@ -22,3 +22,24 @@ export function onInterrupt(): Interrupt {
     },
   };
 }
+
+/** What `interruptible` returns when Ctrl-C stopped the work. */
+export const INTERRUPTED = Symbol('interrupted');
+
+/**
+ * Runs `work` with Ctrl-C as its abort signal. Returns what it returns, or INTERRUPTED when
+ * Ctrl-C stopped it (its error is then the expected end, not a failure); other errors are
+ * thrown. `always` runs in both cases (a progress bar to stop).
+ */
+export async function interruptible<T>(work: (signal: AbortSignal) => Promise<T>, always?: () => void): Promise<T | typeof INTERRUPTED> {
+  const interrupt = onInterrupt();
+  try {
+    return await work(interrupt.signal);
+  } catch (err) {
+    if (interrupt.interrupted) return INTERRUPTED;
+    throw err;
+  } finally {
+    always?.();
+    interrupt.dispose();
+  }
+}

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { collectPair, durationOf, parseSeconds } from '../arguments.js';
 import { action } from '../context.js';
 import { CliError, EXIT, exitStatusOf } from '../errors.js';
-import { onInterrupt } from '../interrupt.js';
+import { INTERRUPTED, interruptible } from '../interrupt.js';
 
 interface ExecOptions {
   cwd?: string;
@@ -33,38 +33,33 @@ command, use "job start" and "logs -f"). Ctrl-C kills it.`,
         const command = (words as string[]).join(' ');
         if (!command.trim()) throw new CliError('the command is empty', 'usage', EXIT.usage);
         const sandboxId = ctx.sandboxId();
-        const interrupt = onInterrupt();
-        try {
-          const res = await ctx.clients.commands.runCommand(
+        const res = await interruptible((signal) =>
+          ctx.clients.commands.runCommand(
             { sandboxId, clientId: ctx.clientId, command, cwd: opts.cwd ?? '', envs: opts.env ?? {}, timeout: durationOf(opts.timeout) },
-            { signal: interrupt.signal },
+            { signal },
+          ),
+        );
+        if (res === INTERRUPTED) return EXIT.interrupted;
+        if (ctx.out.json) {
+          ctx.out.result(
+            {
+              status: res.exitCode === 0 ? 'success' : 'error',
+              sandbox_id: sandboxId,
+              exit_code: res.exitCode,
+              stdout: res.stdout,
+              stderr: res.stderr,
+              stdout_truncated: res.stdoutTruncated,
+              stderr_truncated: res.stderrTruncated,
+              stdout_bytes: Number(res.stdoutBytes),
+              stderr_bytes: Number(res.stderrBytes),
+            },
+            undefined,
           );
-          if (ctx.out.json) {
-            ctx.out.result(
-              {
-                status: res.exitCode === 0 ? 'success' : 'error',
-                sandbox_id: sandboxId,
-                exit_code: res.exitCode,
-                stdout: res.stdout,
-                stderr: res.stderr,
-                stdout_truncated: res.stdoutTruncated,
-                stderr_truncated: res.stderrTruncated,
-                stdout_bytes: Number(res.stdoutBytes),
-                stderr_bytes: Number(res.stderrBytes),
-              },
-              undefined,
-            );
-          } else {
-            process.stdout.write(res.stdout);
-            process.stderr.write(res.stderr);
-          }
-          return exitStatusOf(res.exitCode);
-        } catch (err) {
-          if (interrupt.interrupted) return EXIT.interrupted;
-          throw err;
-        } finally {
-          interrupt.dispose();
+        } else {
+          process.stdout.write(res.stdout);
+          process.stderr.write(res.stderr);
         }
+        return exitStatusOf(res.exitCode);
       }),
     );
 }

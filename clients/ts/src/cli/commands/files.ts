@@ -6,7 +6,7 @@ import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { UploadFileRequestSchema } from '../../gen/e2b_toolkit/v1/file_service_pb.js';
 import { action, type CliContext } from '../context.js';
 import { CliError, EXIT, fileError } from '../errors.js';
-import { onInterrupt } from '../interrupt.js';
+import { INTERRUPTED, interruptible } from '../interrupt.js';
 import { downloadDestination, statFile, writeAtomically } from '../local-files.js';
 import { humanBytes } from '../output.js';
 import { byteProgress } from '../progress.js';
@@ -46,7 +46,6 @@ async function upload(ctx: CliContext, local: string, remote: string | undefined
   const header = { sandboxId, clientId: ctx.clientId, path: remotePath, sizeBytes: BigInt(size) };
   const bar = byteProgress(`upload ${path.basename(local)}`, { json: ctx.out.json, mode: opts.progress });
   bar.setTotal(size);
-  const interrupt = onInterrupt();
   async function* requests(): AsyncIterable<MessageInitShape<typeof UploadFileRequestSchema>> {
     yield { part: { case: 'header', value: header } };
     const stream = fs.createReadStream(local, { highWaterMark: CHUNK_SIZE });
@@ -59,19 +58,11 @@ async function upload(ctx: CliContext, local: string, remote: string | undefined
       throw fileError(err, `cannot read ${local}`);
     }
   }
-  try {
-    const res = await ctx.clients.files.uploadFile(requests(), { signal: interrupt.signal });
-    bar.stop();
-    const written = res.file?.path || remotePath;
-    ctx.out.result({ status: 'success', sandbox_id: sandboxId, local_path: path.resolve(local), path: written, size }, `${written} (${humanBytes(size)})`);
-    return EXIT.ok;
-  } catch (err) {
-    bar.stop();
-    if (interrupt.interrupted) return EXIT.interrupted;
-    throw err;
-  } finally {
-    interrupt.dispose();
-  }
+  const res = await interruptible((signal) => ctx.clients.files.uploadFile(requests(), { signal }), () => bar.stop());
+  if (res === INTERRUPTED) return EXIT.interrupted;
+  const written = res.file?.path || remotePath;
+  ctx.out.result({ status: 'success', sandbox_id: sandboxId, local_path: path.resolve(local), path: written, size }, `${written} (${humanBytes(size)})`);
+  return EXIT.ok;
 }
 
 async function download(ctx: CliContext, remote: string, local: string | undefined, opts: TransferOptions): Promise<number> {
@@ -80,32 +71,27 @@ async function download(ctx: CliContext, remote: string, local: string | undefin
   if (toStdout && ctx.out.json) throw new CliError('--json cannot be used with a download to stdout ("-")', 'usage', EXIT.usage);
   const dest = toStdout ? '-' : downloadDestination(remote, local);
   const bar = byteProgress(`download ${path.posix.basename(remote)}`, { json: ctx.out.json, mode: opts.progress });
-  const interrupt = onInterrupt();
   let remotePath = remote;
   let size = 0;
   // stdout cannot be renamed into place: its reader sees the bytes as they come.
   const write = (w: (out: NodeJS.WritableStream) => Promise<void>) => (toStdout ? w(process.stdout) : writeAtomically(dest, w));
-  try {
-    await write(async (out) => {
-      for await (const res of ctx.clients.files.downloadFile({ sandboxId, clientId: ctx.clientId, path: remote }, { signal: interrupt.signal })) {
-        if (res.part.case === 'file') {
-          remotePath = res.part.value.path || remotePath;
-          bar.setTotal(Number(res.part.value.sizeBytes));
-        } else if (res.part.case === 'chunk') {
-          size += res.part.value.byteLength;
-          bar.advance(res.part.value.byteLength);
-          if (!out.write(res.part.value)) await new Promise<void>((r) => out.once('drain', () => r()));
+  const done = await interruptible(
+    (signal) =>
+      write(async (out) => {
+        for await (const res of ctx.clients.files.downloadFile({ sandboxId, clientId: ctx.clientId, path: remote }, { signal })) {
+          if (res.part.case === 'file') {
+            remotePath = res.part.value.path || remotePath;
+            bar.setTotal(Number(res.part.value.sizeBytes));
+          } else if (res.part.case === 'chunk') {
+            size += res.part.value.byteLength;
+            bar.advance(res.part.value.byteLength);
+            if (!out.write(res.part.value)) await new Promise<void>((r) => out.once('drain', () => r()));
+          }
         }
-      }
-    });
-    bar.stop();
-  } catch (err) {
-    bar.stop();
-    if (interrupt.interrupted) return EXIT.interrupted;
-    throw err;
-  } finally {
-    interrupt.dispose();
-  }
+      }),
+    () => bar.stop(),
+  );
+  if (done === INTERRUPTED) return EXIT.interrupted;
   if (toStdout) return EXIT.ok;
   ctx.out.result({ status: 'success', sandbox_id: sandboxId, path: remotePath, local_path: dest, size }, `${dest} (${humanBytes(size)})`);
   return EXIT.ok;

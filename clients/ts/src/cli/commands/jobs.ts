@@ -4,7 +4,7 @@ import { JobStatus, type Job } from '../../gen/e2b_toolkit/v1/job_pb.js';
 import { collectPair, durationOf, parseByteCount, parseSeconds } from '../arguments.js';
 import { action, type CliContext } from '../context.js';
 import { CliError, EXIT, exitStatusOf } from '../errors.js';
-import { onInterrupt } from '../interrupt.js';
+import { INTERRUPTED, interruptible } from '../interrupt.js';
 import { readInput } from '../local-files.js';
 import { table } from '../output.js';
 import { firstLine, jobInfo, jobLines } from '../views.js';
@@ -140,11 +140,10 @@ per line: {"type":"started","job":…}, {"type":"stdout"|"stderr","text":…,"of
 
 async function logs(ctx: CliContext, jobId: string, opts: { follow?: boolean; last?: number }): Promise<number> {
   const offset = BigInt(opts.last === undefined ? 0 : -opts.last);
-  const interrupt = onInterrupt();
   const decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() };
   let ended: Job | undefined;
-  try {
-    const stream = ctx.clients.jobs.tailJobLogs({ jobId, stdoutOffset: offset, stderrOffset: offset, snapshot: !opts.follow }, { signal: interrupt.signal });
+  const done = await interruptible(async (signal) => {
+    const stream = ctx.clients.jobs.tailJobLogs({ jobId, stdoutOffset: offset, stderrOffset: offset, snapshot: !opts.follow }, { signal });
     for await (const res of stream) {
       const e = res.event;
       switch (e.case) {
@@ -162,12 +161,8 @@ async function logs(ctx: CliContext, jobId: string, opts: { follow?: boolean; la
           break;
       }
     }
-  } catch (err) {
-    if (interrupt.interrupted) return EXIT.interrupted;
-    throw err;
-  } finally {
-    interrupt.dispose();
-  }
+  });
+  if (done === INTERRUPTED) return EXIT.interrupted;
   return opts.follow && ended ? jobExitStatus(ended) : EXIT.ok;
 }
 

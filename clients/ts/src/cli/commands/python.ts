@@ -7,7 +7,7 @@ import { ExecutionStatus, type ExecutionError, type Result } from '../../gen/e2b
 import { collectPair, durationOf, parseSeconds } from '../arguments.js';
 import { action, type CliContext } from '../context.js';
 import { EXIT, fileError } from '../errors.js';
-import { onInterrupt } from '../interrupt.js';
+import { INTERRUPTED, interruptible } from '../interrupt.js';
 import { readInput, writeBytesAtomically } from '../local-files.js';
 import { formatNames } from '../views.js';
 
@@ -41,18 +41,17 @@ async function runPython(ctx: CliContext, file: string, opts: RunPythonOptions):
   const code = await readInput(file);
   if (opts.saveResults) await ensureDirectory(opts.saveResults);
 
-  const interrupt = onInterrupt();
   const json = ctx.out.json;
   const collected = { stdout: '', stderr: '', results: [] as Record<string, unknown>[] };
   let executionId = '';
   let resultCount = 0;
   let executionCount = 0;
-  let status = ExecutionStatus.UNSPECIFIED;
+  let status = ExecutionStatus.UNSPECIFIED as ExecutionStatus; // set by the stream, in the closure
   let error: ExecutionError | undefined;
-  try {
+  const done = await interruptible(async (signal) => {
     const stream = ctx.clients.code.streamPythonCode(
       { sandboxId, clientId: ctx.clientId, code, timeout: durationOf(opts.timeout), envs: opts.env ?? {} },
-      { signal: interrupt.signal },
+      { signal },
     );
     for await (const res of stream) {
       const e = res.event;
@@ -85,12 +84,8 @@ async function runPython(ctx: CliContext, file: string, opts: RunPythonOptions):
           break;
       }
     }
-  } catch (err) {
-    if (interrupt.interrupted) return EXIT.interrupted;
-    throw err;
-  } finally {
-    interrupt.dispose();
-  }
+  });
+  if (done === INTERRUPTED) return EXIT.interrupted;
 
   const failed = status !== ExecutionStatus.SUCCEEDED || error !== undefined;
   ctx.out.result(
