@@ -534,7 +534,6 @@ function checkCommand(opts: CommandOptions): void {
   if (!opts.command?.trim()) throw new InvalidArgumentError('command', 'is required');
 }
 
-/** Waits for a command; a non-zero exit is a result, not an error. */
 /**
  * Empties the SDK's own copy of a command's output. A CommandHandle appends everything the
  * command prints to a string (`_stdout`, `_stderr`) for wait() to return, even when callbacks
@@ -547,6 +546,7 @@ function dropSdkOutput(handle: CommandHandle): void {
   if (typeof fields._stderr === 'string') fields._stderr = '';
 }
 
+/** Waits for a command; a non-zero exit is a result, not an error. */
 async function exitCodeOf(handle: CommandHandle): Promise<number> {
   try {
     return (await handle.wait()).exitCode;
