@@ -14,24 +14,17 @@
 // fetch calls are given our signal (see sdk-fetch.ts); dropping the request makes the code
 // interpreter interrupt the kernel.
 import { randomUUID } from 'node:crypto';
-import { create, fromJson, type JsonObject, type JsonValue } from '@bufbuild/protobuf';
-import { ValueSchema, timestampFromDate } from '@bufbuild/protobuf/wkt';
-import { Sandbox as CodeSandbox, type Result as SdkResult, type ExecutionError as SdkExecutionError } from '@e2b/code-interpreter';
+import { create } from '@bufbuild/protobuf';
+import { timestampFromDate } from '@bufbuild/protobuf/wkt';
+import { Sandbox as CodeSandbox } from '@e2b/code-interpreter';
 import { NotFoundError, SandboxNotFoundError } from 'e2b';
 import { ErrorReason, InvalidArgumentError, ToolkitError } from './errors.js';
-import {
-  ExecutionErrorSchema,
-  ExecutionSchema,
-  ExecutionStatus,
-  ResultFormat,
-  ResultSchema,
-  type Execution,
-  type ExecutionError,
-  type Result,
-} from './gen/e2b_toolkit/v1/execution_pb.js';
+import { errorMessage, filterResult, resultMessage } from './execution-results.js';
+import { ExecutionSchema, ExecutionStatus, ResultFormat, type Execution, type ExecutionError, type Result } from './gen/e2b_toolkit/v1/execution_pb.js';
 import { DEFAULT_RETENTION_MS, JobKind, JobStatus, checkRetention, sweepIntervalMs, type JobView, type Jobs } from './jobs.js';
 import type { BackendConfig, SandboxManager } from './sandbox-manager.js';
 import { abortable, installSdkFetch } from './sdk-fetch.js';
+import { TailText } from './tail-text.js';
 
 /** The error name the code interpreter reports when the kernel died during a run. */
 const KERNEL_DIED_ERROR = 'KernelDiedError';
@@ -111,23 +104,6 @@ interface ExecutionRecord {
   endTime?: Date;
   jobId: string;
 }
-
-/** The formats of a Result message, in field order. */
-const FORMAT_FIELDS: [ResultFormat, keyof Result][] = [
-  [ResultFormat.TEXT, 'text'],
-  [ResultFormat.HTML, 'html'],
-  [ResultFormat.MARKDOWN, 'markdown'],
-  [ResultFormat.LATEX, 'latex'],
-  [ResultFormat.SVG, 'svg'],
-  [ResultFormat.PNG, 'png'],
-  [ResultFormat.JPEG, 'jpeg'],
-  [ResultFormat.PDF, 'pdf'],
-  [ResultFormat.JAVASCRIPT, 'javascript'],
-  [ResultFormat.JSON, 'json'],
-  [ResultFormat.DATA, 'data'],
-  [ResultFormat.CHART, 'chart'],
-  [ResultFormat.EXTRA, 'extra'],
-];
 
 export class Executions {
   readonly #manager: SandboxManager;
@@ -478,78 +454,6 @@ function message(r: ExecutionRecord, formats: ResultFormat[]): Execution {
     endTime: r.endTime && timestampFromDate(r.endTime),
     jobId: r.jobId,
   });
-}
-
-/** The result with only `formats` set (all when empty); `formats` still lists all it has. */
-export function filterResult(result: Result, formats: ResultFormat[]): Result {
-  if (!formats.length) return result;
-  const copy = create(ResultSchema, { isMainResult: result.isMainResult, formats: result.formats });
-  for (const [format, field] of FORMAT_FIELDS) {
-    if (formats.includes(format)) (copy as unknown as Record<string, unknown>)[field] = result[field];
-  }
-  return copy;
-}
-
-/** An E2B result as the API's Result: base64 images and documents as bytes, JSON values as Struct/Value. */
-export function resultMessage(r: SdkResult): Result {
-  const bytes = (b64: string | undefined) => (b64 === undefined ? undefined : new Uint8Array(Buffer.from(b64, 'base64')));
-  const struct = (v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? (jsonSafe(v) as JsonObject) : undefined);
-  const extra = r.extra && Object.keys(r.extra).length ? r.extra : undefined;
-  const result = create(ResultSchema, {
-    isMainResult: r.isMainResult,
-    text: r.text,
-    html: r.html,
-    markdown: r.markdown,
-    latex: r.latex,
-    svg: r.svg,
-    png: bytes(r.png),
-    jpeg: bytes(r.jpeg),
-    pdf: bytes(r.pdf),
-    javascript: r.javascript,
-    json: r.json === undefined ? undefined : fromJson(ValueSchema, jsonSafe(r.json)),
-    data: struct(r.data),
-    chart: struct(r.chart),
-    extra: struct(extra),
-  });
-  result.formats = FORMAT_FIELDS.filter(([, field]) => result[field] !== undefined).map(([format]) => format);
-  return result;
-}
-
-function errorMessage(e: SdkExecutionError): ExecutionError {
-  const traceback = Array.isArray(e.traceback) ? (e.traceback as string[]).join('\n') : e.traceback;
-  return create(ExecutionErrorSchema, { name: e.name, value: e.value, traceback });
-}
-
-/** A value JSON can carry (non-finite numbers become null, as JSON.stringify does). */
-function jsonSafe(v: unknown): JsonValue {
-  return JSON.parse(JSON.stringify(v ?? null)) as JsonValue;
-}
-
-/** Keeps the last `limit` bytes of a text stream. */
-class TailText {
-  #chunks: string[] = [];
-  #kept = 0;
-  #truncated = false;
-  constructor(readonly limit: number) {}
-
-  push(text: string): void {
-    this.#chunks.push(text);
-    this.#kept += Buffer.byteLength(text);
-    while (this.#chunks.length > 1 && this.#kept - Buffer.byteLength(this.#chunks[0]) >= this.limit) {
-      this.#kept -= Buffer.byteLength(this.#chunks.shift()!);
-      this.#truncated = true;
-    }
-  }
-
-  result(): { text: string; truncated: boolean } {
-    const all = this.#chunks.join('');
-    if (this.#kept <= this.limit) return { text: all, truncated: this.#truncated };
-    const buf = Buffer.from(all);
-    // Cut at a character boundary: skip UTF-8 continuation bytes.
-    let start = buf.length - this.limit;
-    while (start < buf.length && (buf[start] & 0xc0) === 0x80) start++;
-    return { text: buf.subarray(start).toString('utf8'), truncated: true };
-  }
 }
 
 /** Counts permits; `acquire` resolves to the function that gives one back. */

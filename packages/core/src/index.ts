@@ -3,6 +3,7 @@ export * from './errors.js';
 export * from './sandbox-manager.js';
 export * from './jobs.js';
 export * from './executions.js';
+export * from './execution-results.js';
 export * from './files.js';
 export * from './network.js';
 export * from './gen/e2b_toolkit/v1/errors_pb.js';

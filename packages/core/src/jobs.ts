@@ -16,6 +16,7 @@ import { shellExitCode } from './exit-status.js';
 import { JobKind, JobStatus } from './gen/e2b_toolkit/v1/job_pb.js';
 import { JobLog, JobLogDisposedError, type LogChunk, type LogTail, type TailOptions } from './job-log.js';
 import type { SandboxManager } from './sandbox-manager.js';
+import { TailText } from './tail-text.js';
 
 export { JobKind, JobStatus };
 
@@ -189,8 +190,8 @@ export class Jobs {
     const timeoutMs = opts.timeoutMs ?? this.#defaultRunTimeoutMs;
     if (!(timeoutMs > 0)) throw new InvalidArgumentError('timeout', 'must be positive');
     const sandbox = await this.#manager.sandbox(tenant, opts.clientId ?? '', opts.sandboxId ?? '');
-    const out = new TailBuffer(this.#outputLimit);
-    const err = new TailBuffer(this.#outputLimit);
+    const out = new TailText(this.#outputLimit);
+    const err = new TailText(this.#outputLimit);
     const handle = await this.#start(sandbox, opts, (d) => out.push(d), (d) => err.push(d)).catch((e) => {
       throw this.#sandboxGone(sandbox.sandboxId, e, false);
     });
@@ -208,7 +209,16 @@ export class Jobs {
         throw new ToolkitError(ErrorReason.EXECUTION_TIMED_OUT, `the command ran longer than ${timeoutMs} ms and was killed`, { sandbox_id: sandbox.sandboxId });
       }
       if (stopped === 'cancelled') throw new ToolkitError(ErrorReason.UNSPECIFIED, 'the call was cancelled; the command was killed');
-      return { exitCode, ...out.result('stdout'), ...err.result('stderr') } as RunCommandResult;
+      const [o, e] = [out.result(), err.result()];
+      return {
+        exitCode,
+        stdout: o.text,
+        stderr: e.text,
+        stdoutTruncated: o.truncated,
+        stderrTruncated: e.truncated,
+        stdoutBytes: o.totalBytes,
+        stderrBytes: e.totalBytes,
+      };
     } catch (e) {
       throw this.#sandboxGone(sandbox.sandboxId, e, true);
     } finally {
@@ -575,26 +585,4 @@ function view(job: JobRecord): JobView {
     stdoutBytes: job.log.size('stdout'),
     stderrBytes: job.log.size('stderr'),
   };
-}
-
-/** Keeps the last `limit` bytes of a stream and counts all of them. */
-class TailBuffer {
-  #chunks: Buffer[] = [];
-  #kept = 0;
-  #total = 0;
-  constructor(readonly limit: number) {}
-
-  push(data: string): void {
-    const buf = Buffer.from(data);
-    this.#total += buf.length;
-    this.#chunks.push(buf);
-    this.#kept += buf.length;
-    while (this.#kept - this.#chunks[0].length >= this.limit) this.#kept -= this.#chunks.shift()!.length;
-  }
-
-  result(stream: 'stdout' | 'stderr'): Record<string, unknown> {
-    let all = Buffer.concat(this.#chunks);
-    if (all.length > this.limit) all = all.subarray(all.length - this.limit);
-    return { [stream]: all.toString('utf8'), [`${stream}Truncated`]: this.#total > all.length, [`${stream}Bytes`]: this.#total };
-  }
 }
