@@ -91,6 +91,13 @@ describe('e2b-toolkit job and logs', () => {
     expect(done.jobs.map((j: { job_id: string }) => j.job_id)).toContain(jobId);
     const bad = await runCli(['job', 'list', '--status', 'sleeping'], { env });
     expect(bad.code).toBe(2);
+
+    // delete: a running job only with --kill; then it is gone.
+    const running = await startJob('sleep 300');
+    const refused = await runCli(['job', 'delete', running], { env });
+    expect([refused.code, errorCodeOf(refused)]).toEqual([1, 'failed_precondition']);
+    expect(jsonOf(await runCli(['--json', 'job', 'delete', '--kill', running], { env }))).toMatchObject({ job_id: running, status: 'cancelled' });
+    expect(errorCodeOf(await runCli(['job', 'status', running], { env }))).toBe('not_found');
   });
 
   it('starts Python as a job from stdin', async () => {

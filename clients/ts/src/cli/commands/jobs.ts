@@ -96,6 +96,19 @@ export function registerJobCommands(program: Command): void {
     );
 
   job
+    .command('delete')
+    .alias('rm')
+    .description('delete a job and its recorded output now (a running one only with --kill)')
+    .argument('<job-id>')
+    .option('--kill', 'kill the job first if it is still running')
+    .action(
+      action(async (ctx, [jobId], opts: { kill?: boolean }) => {
+        const res = await ctx.clients.jobs.deleteJob({ jobId: jobId as string, kill: opts.kill ?? false });
+        ctx.out.result(jobInfo(res.job!), `${res.job!.jobId} deleted (${jobInfo(res.job!).status})`);
+      }),
+    );
+
+  job
     .command('list')
     .alias('ls')
     .description('list the jobs of the API key, newest first (only the selected sandbox\'s when one is selected)')
