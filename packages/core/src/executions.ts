@@ -21,7 +21,8 @@ import { NotFoundError, SandboxNotFoundError } from 'e2b';
 import { ErrorReason, InvalidArgumentError, ToolkitError } from './errors.js';
 import { errorMessage, filterResult, resultMessage } from './execution-results.js';
 import { ExecutionSchema, ExecutionStatus, ResultFormat, type Execution, type ExecutionError, type Result } from './gen/e2b_toolkit/v1/execution_pb.js';
-import { DEFAULT_RETENTION_MS, JobKind, JobStatus, checkRetention, sweepIntervalMs, type JobView, type Jobs } from './jobs.js';
+import { JobKind, JobStatus, type JobView, type Jobs } from './jobs.js';
+import { DEFAULT_RETENTION_MS, checkRetention, sweepPeriodically } from './retention.js';
 import type { BackendConfig, SandboxManager } from './sandbox-manager.js';
 import { abortable, installSdkFetch } from './sdk-fetch.js';
 import { TailText } from './tail-text.js';
@@ -132,11 +133,7 @@ export class Executions {
     this.#workers = new Semaphore(Math.max(1, options.globalWorkers ?? 8));
     this.#retentionMs = checkRetention('retentionMs', options.retentionMs, DEFAULT_RETENTION_MS);
     this.#now = options.now ?? Date.now;
-    const every = sweepIntervalMs(this.#retentionMs);
-    if (every !== undefined) {
-      this.#sweeper = setInterval(() => this.sweep(), every);
-      this.#sweeper.unref();
-    }
+    this.#sweeper = sweepPeriodically(this.#retentionMs, () => this.sweep());
     installSdkFetch();
   }
 

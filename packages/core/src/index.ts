@@ -2,6 +2,7 @@ export * from './job-log.js';
 export * from './errors.js';
 export * from './sandbox-manager.js';
 export * from './jobs.js';
+export * from './retention.js';
 export * from './executions.js';
 export * from './execution-results.js';
 export * from './files.js';

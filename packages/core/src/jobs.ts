@@ -16,6 +16,7 @@ import { shellExitCode } from './exit-status.js';
 import { JobKind, JobStatus } from './gen/e2b_toolkit/v1/job_pb.js';
 import { JobLog, JobLogDisposedError, type LogChunk, type LogTail, type TailOptions } from './job-log.js';
 import type { SandboxManager } from './sandbox-manager.js';
+import { DEFAULT_RETENTION_MS, checkRetention, sweepPeriodically } from './retention.js';
 import { TailText } from './tail-text.js';
 
 export { JobKind, JobStatus };
@@ -36,22 +37,6 @@ export interface JobsOptions {
   maxEndedJobs?: number;
   /** The clock, in ms since the epoch (for tests). Default Date.now. */
   now?: () => number;
-}
-
-/** Default retention of ended jobs, executions and sandbox records: 1 hour. */
-export const DEFAULT_RETENTION_MS = 3600_000;
-
-/** How often expired records are swept: every minute, or a tenth of the retention if shorter. */
-export function sweepIntervalMs(retentionMs: number): number | undefined {
-  if (!Number.isFinite(retentionMs)) return undefined;
-  return Math.max(10, Math.min(60_000, Math.floor(retentionMs / 10)));
-}
-
-/** Checks a retention option: a non-negative number of ms (Infinity allowed). */
-export function checkRetention(name: string, ms: number | undefined, fallback: number): number {
-  const value = ms ?? fallback;
-  if (typeof value !== 'number' || Number.isNaN(value) || value < 0) throw new RangeError(`${name} must be a non-negative number of milliseconds, got ${ms}`);
-  return value;
 }
 
 export interface CommandOptions {
@@ -172,11 +157,7 @@ export class Jobs {
     this.#retentionMs = checkRetention('retentionMs', options.retentionMs, DEFAULT_RETENTION_MS);
     this.#maxEnded = Math.max(0, options.maxEndedJobs ?? 10_000);
     this.#now = options.now ?? Date.now;
-    const every = sweepIntervalMs(this.#retentionMs);
-    if (every !== undefined) {
-      this.#sweeper = setInterval(() => this.sweep(), every);
-      this.#sweeper.unref();
-    }
+    this.#sweeper = sweepPeriodically(this.#retentionMs, () => this.sweep());
   }
 
   /** Forgets the ended jobs whose retention period has passed (also done periodically and on access). */
@@ -256,32 +237,20 @@ export class Jobs {
     const { jobs, jobId } = claim;
 
     const sandbox = await this.#manager.sandbox(tenant, clientId, opts.sandboxId ?? '');
-    const log = new JobLog({ dir: this.#dataDir, memoryBytes: this.#logMemoryBytes });
-    let resolveEnded!: () => void;
-    const job: JobRecord = {
+    const { job, append, resolveEnded } = this.#register(jobs, {
       jobId,
       tenant,
       requestId: opts.requestId || undefined,
       sandboxId: sandbox.sandboxId,
       clientId,
       kind: JobKind.COMMAND,
-      status: JobStatus.RUNNING,
       command: opts.command,
-      error: '',
-      errorReason: ErrorReason.UNSPECIFIED,
-      createTime: new Date(this.#now()),
-      log,
-      ended: new Promise((r) => (resolveEnded = r)),
-    };
-    jobs.set(jobId, job);
-    const append = (stream: 'stdout' | 'stderr') => (data: string) => {
-      if (!log.ended) log.append(stream, Buffer.from(data));
-    };
+    });
     try {
       job.handle = await this.#start(sandbox, opts, append('stdout'), append('stderr'));
     } catch (e) {
       jobs.delete(jobId);
-      await log.dispose();
+      await job.log.dispose();
       throw this.#sandboxGone(sandbox.sandboxId, e, false);
     }
     job.startTime = new Date(this.#now());
@@ -312,31 +281,20 @@ export class Jobs {
     const claim = this.#claim(tenant, opts);
     if ('existing' in claim) return claim.existing;
     const { jobs, jobId } = claim;
-    const log = new JobLog({ dir: this.#dataDir, memoryBytes: this.#logMemoryBytes });
-    let resolveEnded!: () => void;
-    const job: JobRecord = {
+    const { job, append, resolveEnded } = this.#register(jobs, {
       jobId,
       tenant,
       requestId: opts.requestId || undefined,
       sandboxId: opts.sandboxId,
       clientId: opts.clientId,
       kind: opts.kind,
-      status: JobStatus.RUNNING,
       command: '',
       code: opts.code,
       executionId: opts.executionId,
-      error: '',
-      errorReason: ErrorReason.UNSPECIFIED,
-      createTime: new Date(this.#now()),
       startTime: new Date(this.#now()),
-      log,
       abort: new AbortController(),
-      ended: new Promise((r) => (resolveEnded = r)),
-    };
-    jobs.set(jobId, job);
-    const append = (stream: 'stdout' | 'stderr') => (data: string) => {
-      if (!log.ended) log.append(stream, Buffer.from(data));
-    };
+    });
+    const { log } = job;
     void run({ jobId, signal: job.abort!.signal, stdout: append('stdout'), stderr: append('stderr') })
       .catch((e: unknown): TaskOutcome => ({ status: JobStatus.ERROR, error: (e as Error)?.message ?? String(e) }))
       .then((outcome) => {
@@ -349,6 +307,32 @@ export class Jobs {
         resolveEnded();
       });
     return view(job);
+  }
+
+  /**
+   * Enters a new running job in the tenant's table, with its log. `append(stream)` writes
+   * output to the log until it ends; `resolveEnded` settles `job.ended`.
+   */
+  #register(
+    jobs: Map<string, JobRecord>,
+    fields: Omit<JobRecord, 'status' | 'error' | 'errorReason' | 'createTime' | 'log' | 'ended'>,
+  ): { job: JobRecord; append: (stream: 'stdout' | 'stderr') => (data: string) => void; resolveEnded: () => void } {
+    const log = new JobLog({ dir: this.#dataDir, memoryBytes: this.#logMemoryBytes });
+    let resolveEnded!: () => void;
+    const job: JobRecord = {
+      ...fields,
+      status: JobStatus.RUNNING,
+      error: '',
+      errorReason: ErrorReason.UNSPECIFIED,
+      createTime: new Date(this.#now()),
+      log,
+      ended: new Promise((r) => (resolveEnded = r)),
+    };
+    jobs.set(job.jobId, job);
+    const append = (stream: 'stdout' | 'stderr') => (data: string) => {
+      if (!log.ended) log.append(stream, Buffer.from(data));
+    };
+    return { job, append, resolveEnded };
   }
 
   getJob(tenant: string, jobId: string): JobView {

@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import { Sandbox, SandboxNotFoundError, NotFoundError, RateLimitError, InvalidArgumentError as SdkInvalidArgumentError, type SandboxInfo } from 'e2b';
 import { ErrorReason, InvalidArgumentError, ToolkitError } from './errors.js';
-import { DEFAULT_RETENTION_MS, checkRetention, sweepIntervalMs } from './jobs.js';
+import { DEFAULT_RETENTION_MS, checkRetention, sweepPeriodically } from './retention.js';
 
 /** Where sandboxes come from: E2B, or the local runtime speaking E2B's protocol. */
 export interface BackendConfig {
@@ -117,11 +117,7 @@ export class SandboxManager {
     this.#defaultTemplate = options.defaultTemplate ?? 'code-interpreter-v1';
     this.#retentionMs = checkRetention('retentionMs', options.retentionMs, DEFAULT_RETENTION_MS);
     this.#now = options.now ?? Date.now;
-    const every = sweepIntervalMs(this.#retentionMs);
-    if (every !== undefined) {
-      this.#sweeper = setInterval(() => this.sweep(), every);
-      this.#sweeper.unref();
-    }
+    this.#sweeper = sweepPeriodically(this.#retentionMs, () => this.sweep());
   }
 
   /** Forgets the records of sandboxes that ended longer than the retention period ago (also done on access). */

@@ -16,7 +16,7 @@ import {
 import { tenantOf } from '../auth.js';
 import { clientId, durationMs, jobMessage } from '../convert.js';
 import { codeOf } from '../errors.js';
-import { KEEPALIVE_MS } from './job.js';
+import { withKeepalives } from '../keepalive.js';
 
 export function codeService(executions: Executions): ServiceImpl<typeof CodeService> {
   return {
@@ -51,24 +51,7 @@ export function codeService(executions: Executions): ServiceImpl<typeof CodeServ
           (x) => queue.end(event({ case: 'ended', value: { status: x.status, executionCount: x.executionCount } })),
           (err: unknown) => queue.fail(err),
         );
-      const pull = () => {
-        const p = queue.next();
-        p.catch(() => {});
-        return p;
-      };
-      let next = pull();
-      for (;;) {
-        let timer: NodeJS.Timeout | undefined;
-        const idle = new Promise<'idle'>((resolve) => (timer = setTimeout(() => resolve('idle'), KEEPALIVE_MS)));
-        const r = await Promise.race([next, idle]).finally(() => clearTimeout(timer));
-        if (r === 'idle') {
-          yield event({ case: 'keepalive', value: {} });
-          continue;
-        }
-        if (r.done) return;
-        next = pull();
-        yield r.value;
-      }
+      yield* withKeepalives(queue, () => event({ case: 'keepalive', value: {} }));
     },
 
     async startPythonCode(req, ctx) {
@@ -139,7 +122,7 @@ function event(
 }
 
 /** An unbounded queue read by one consumer; ends with a last item or an error. */
-class Queue<T> {
+class Queue<T> implements AsyncIterator<T> {
   readonly #items: T[] = [];
   #done = false;
   #error: { err: unknown } | undefined;
@@ -162,6 +145,10 @@ class Queue<T> {
     this.#error = { err };
     this.#done = true;
     this.#wake?.();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<T> {
+    return this;
   }
 
   /** The next item; rejects once the items before an error have been read. */

@@ -4,9 +4,7 @@ import type { ServiceImpl } from '@connectrpc/connect';
 import { InvalidArgumentError, type JobService, type Jobs, TailJobLogsResponseSchema, type TailJobLogsResponse } from '@e2b-toolkit/core';
 import { tenantOf } from '../auth.js';
 import { jobMessage, page } from '../convert.js';
-
-/** A keepalive is sent when a tail has sent nothing for this long. */
-export const KEEPALIVE_MS = 5000;
+import { withKeepalives } from '../keepalive.js';
 
 export function jobService(jobs: Jobs): ServiceImpl<typeof JobService> {
   return {
@@ -36,21 +34,13 @@ export function jobService(jobs: Jobs): ServiceImpl<typeof JobService> {
         signal: ctx.signal,
       });
       yield event({ case: 'started', value: { job: jobMessage(job), stdoutOffset: BigInt(tail.stdoutOffset), stderrOffset: BigInt(tail.stderrOffset) } });
-      const chunks = tail[Symbol.asyncIterator]();
-      let next = chunks.next();
-      for (;;) {
-        let timer: NodeJS.Timeout | undefined;
-        const idle = new Promise<'idle'>((resolve) => (timer = setTimeout(() => resolve('idle'), KEEPALIVE_MS)));
-        const r = await Promise.race([next, idle]).finally(() => clearTimeout(timer));
-        if (r === 'idle') {
-          yield event({ case: 'keepalive', value: {} });
-          continue;
+      const chunks = (async function* () {
+        for await (const c of tail) {
+          const chunk = { data: c.data, offset: BigInt(c.offset) };
+          yield event(c.stream === 'stdout' ? { case: 'stdout', value: chunk } : { case: 'stderr', value: chunk });
         }
-        if (r.done) break;
-        next = chunks.next();
-        const chunk = { data: r.value.data, offset: BigInt(r.value.offset) };
-        yield event(r.value.stream === 'stdout' ? { case: 'stdout', value: chunk } : { case: 'stderr', value: chunk });
-      }
+      })();
+      yield* withKeepalives(chunks, () => event({ case: 'keepalive', value: {} }));
       if (ctx.signal.aborted) return;
       yield event({ case: 'ended', value: { job: jobMessage(await final()) } });
     },
