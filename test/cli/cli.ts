@@ -2,10 +2,9 @@
 // toolkit server in the test process. Always asynchronous: a synchronous spawn would block the
 // event loop that serves the CLI's requests.
 import { spawn, type ChildProcess } from 'node:child_process';
-import os from 'node:os';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startToolkitServer, type ToolkitServer } from '../../services/toolkit/src/server.js';
+import type { ToolkitServer } from '../../services/toolkit/src/server.js';
+import { startTestServer } from '../support/toolkit.js';
 
 export const BIN = fileURLToPath(new URL('../../clients/ts/bin/e2b-toolkit.js', import.meta.url));
 
@@ -15,10 +14,7 @@ export const OTHER_KEY = 'cli-key-b';
 
 /** A real server with API keys required, so that a wrong key is refused. */
 export function startServer(name: string): Promise<ToolkitServer> {
-  return startToolkitServer({
-    host: '127.0.0.1',
-    port: 0,
-    dataDir: path.join(os.tmpdir(), `toolkit-cli-${name}-${process.pid}`),
+  return startTestServer(`cli-${name}`, {
     localRuntime: { warmPoolSize: 2 },
     apiKeys: new Set([KEY, OTHER_KEY]),
   });

@@ -4,10 +4,10 @@
 // sources Debian ships (clients/go/offline.mjs). The children are spawned asynchronously: a
 // blocking spawn would stall the server living in this process.
 import { spawn } from 'node:child_process';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startToolkitServer, type ToolkitServer } from '../../services/toolkit/src/server.js';
+import type { ToolkitServer } from '../../services/toolkit/src/server.js';
+import { startTestServer } from '../support/toolkit.js';
 
 const goClientDir = path.resolve(import.meta.dirname, '../../clients/go');
 // A cold build compiles grpc-go and protobuf-go from source (tens of seconds on 2 busy cores).
@@ -16,10 +16,7 @@ const GO_TIMEOUT_MS = 600_000;
 let server: ToolkitServer;
 
 beforeAll(async () => {
-  server = await startToolkitServer({
-    host: '127.0.0.1',
-    port: 0,
-    dataDir: path.join(os.tmpdir(), `toolkit-go-client-test-${process.pid}`),
+  server = await startTestServer('go-client-test', {
     localRuntime: { warmPoolSize: 2 },
   });
 });

@@ -2,10 +2,10 @@
 // (clients/python/tests) in a child process pointed at an in-process server.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startToolkitServer, type ToolkitServer } from '../../services/toolkit/src/server.js';
+import type { ToolkitServer } from '../../services/toolkit/src/server.js';
+import { startTestServer } from '../support/toolkit.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const PYTHON = '/usr/bin/python3';
@@ -13,23 +13,14 @@ const KEY = 'py-key-a';
 const OTHER_KEY = 'py-key-b';
 
 let server: ToolkitServer;
-let dataDir: string;
 
 beforeAll(async () => {
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'toolkit-python-client-'));
   // With keys configured, a wrong key is rejected (UNAUTHENTICATED) and two keys are isolated.
-  server = await startToolkitServer({
-    host: '127.0.0.1',
-    port: 0,
-    dataDir,
-    apiKeys: new Set([KEY, OTHER_KEY]),
-    localRuntime: { warmPoolSize: 2 },
-  });
+  server = await startTestServer('python-client', { apiKeys: new Set([KEY, OTHER_KEY]), localRuntime: { warmPoolSize: 2 } });
 });
 
 afterAll(async () => {
   await server?.close();
-  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
 /** Runs a command to completion without blocking the event loop (the server runs in this process). */

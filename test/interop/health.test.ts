@@ -1,19 +1,15 @@
 // grpc.health.v1.Health as load balancers, Kubernetes probes and grpc_health_probe call it:
 // a grpc-js client built from the vendored health.proto at run time.
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startToolkitServer, type ToolkitServer } from '../../services/toolkit/src/server.js';
+import type { ToolkitServer } from '../../services/toolkit/src/server.js';
 import { addressOf, cancel, clientFor, failure, grpc, serverStream, TOOLKIT_SERVICES, unary, type GrpcClient } from './grpc-js.js';
+import { startTestServer } from '../support/toolkit.js';
 
 const HEALTH_PROTO = ['grpc/health/v1/health.proto'];
 
 function startServer(name: string, apiKeys?: Set<string>): Promise<ToolkitServer> {
-  return startToolkitServer({
-    host: '127.0.0.1',
-    port: 0,
+  return startTestServer(`interop-health-${name}`, {
     apiKeys,
-    dataDir: path.join(os.tmpdir(), `toolkit-interop-health-${name}-${process.pid}`),
     localRuntime: { warmPoolSize: 0 },
   });
 }

@@ -2,11 +2,10 @@
 // streaming Python execution, download (server streams) and upload (client stream); and
 // what grpc-js users do to streams: deadlines and cancelling mid-stream.
 import { createHash, randomBytes } from 'node:crypto';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startToolkitServer, type ToolkitServer } from '../../services/toolkit/src/server.js';
+import type { ToolkitServer } from '../../services/toolkit/src/server.js';
 import { addressOf, cancel, clientStream, errorInfoOf, failure, grpc, readAll, serverStream, toolkitClients, unary, type CallOptions } from './grpc-js.js';
+import { startTestServer } from '../support/toolkit.js';
 
 const KEY = 'interop-streams-key';
 const CLIENT = 'interop-streams';
@@ -35,10 +34,7 @@ function firstMatching<T>(s: grpc.ClientReadableStream<T>, match: (m: T) => bool
 }
 
 beforeAll(async () => {
-  server = await startToolkitServer({
-    host: '127.0.0.1',
-    port: 0,
-    dataDir: path.join(os.tmpdir(), `toolkit-interop-streams-${process.pid}`),
+  server = await startTestServer('interop-streams', {
     localRuntime: { warmPoolSize: 1 },
   });
   tk = toolkitClients(addressOf(server.url));

@@ -1,11 +1,10 @@
 // Every unary RPC of every e2b_toolkit.v1 service called from grpc-js with the .proto files
 // loaded at run time, as a Node user without our TS client would: plus deadlines, metadata
 // auth, and status codes and error details as grpc-js reports them.
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startToolkitServer, type ToolkitServer } from '../../services/toolkit/src/server.js';
+import type { ToolkitServer } from '../../services/toolkit/src/server.js';
 import { addressOf, errorInfoOf, failure, grpc, toolkitClients, unary, type CallOptions } from './grpc-js.js';
+import { startTestServer } from '../support/toolkit.js';
 
 const KEY = 'interop-key';
 const CLIENT = 'interop-agent';
@@ -20,10 +19,7 @@ function call(service: Exclude<keyof typeof tk, 'close'>, method: string, reques
 }
 
 beforeAll(async () => {
-  server = await startToolkitServer({
-    host: '127.0.0.1',
-    port: 0,
-    dataDir: path.join(os.tmpdir(), `toolkit-interop-unary-${process.pid}`),
+  server = await startTestServer('interop-unary', {
     localRuntime: { warmPoolSize: 2 },
   });
   tk = toolkitClients(addressOf(server.url));
@@ -183,11 +179,8 @@ describe('a server with API keys', () => {
   let keyedTk: ReturnType<typeof toolkitClients>;
 
   beforeAll(async () => {
-    keyed = await startToolkitServer({
-      host: '127.0.0.1',
-      port: 0,
+    keyed = await startTestServer('interop-unary-keyed', {
       apiKeys: new Set(['right-key']),
-      dataDir: path.join(os.tmpdir(), `toolkit-interop-unary-keyed-${process.pid}`),
       localRuntime: { warmPoolSize: 0 },
     });
     keyedTk = toolkitClients(addressOf(keyed.url));

@@ -2,14 +2,13 @@
 // list the services, fetch the files that declare a symbol, then call an RPC with nothing
 // but the reflected descriptors.
 import { once } from 'node:events';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { FileDescriptorProtoSchema, FileDescriptorSetSchema, type FileDescriptorProto } from '@bufbuild/protobuf/wkt';
 import * as protoLoader from '@grpc/proto-loader';
-import { startToolkitServer, type ToolkitServer } from '../../services/toolkit/src/server.js';
+import type { ToolkitServer } from '../../services/toolkit/src/server.js';
 import { addressOf, bearer, clientFor, failure, grpc, LOADER_OPTIONS, TOOLKIT_SERVICES, unary, type GrpcClient } from './grpc-js.js';
+import { startTestServer } from '../support/toolkit.js';
 
 const VERSIONS = ['v1', 'v1alpha'] as const;
 type Version = (typeof VERSIONS)[number];
@@ -49,11 +48,8 @@ class ReflectionSession {
 }
 
 function startServer(name: string, apiKeys?: Set<string>): Promise<ToolkitServer> {
-  return startToolkitServer({
-    host: '127.0.0.1',
-    port: 0,
+  return startTestServer(`interop-reflection-${name}`, {
     apiKeys,
-    dataDir: path.join(os.tmpdir(), `toolkit-interop-reflection-${name}-${process.pid}`),
     localRuntime: { warmPoolSize: 0 },
   });
 }

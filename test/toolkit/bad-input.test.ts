@@ -11,9 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Code, ConnectError, createClient } from '@connectrpc/connect';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { CodeService, CommandService, ErrorInfoSchema, FileService, JobService, JobStatus, SandboxService, type UploadFileRequestSchema } from '@e2b-toolkit/core';
-import { startToolkitServer, type ToolkitServer } from '../../services/toolkit/src/server.js';
+import type { ToolkitServer } from '../../services/toolkit/src/server.js';
 import { eventually } from '../support/runtime.js';
-import { codeOf, toolkitTransport } from '../support/toolkit.js';
+import { codeOf, toolkitTransport, startTestServer } from '../support/toolkit.js';
 
 type UploadInit = MessageInitShape<typeof UploadFileRequestSchema>;
 
@@ -44,10 +44,7 @@ async function failure(p: Promise<unknown>): Promise<{ code: Code; reason?: stri
 let sandboxId: string;
 
 beforeAll(async () => {
-  server = await startToolkitServer({
-    host: '127.0.0.1',
-    port: 0,
-    dataDir: path.join(os.tmpdir(), `toolkit-bad-input-test-${process.pid}`),
+  server = await startTestServer('bad-input-test', {
     localRuntime: { warmPoolSize: 2 },
     files: { uploadIdleMs: 1000 },
   });

@@ -6,17 +6,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToolkitClients, E2BToolkit, SandboxManager, type JobLogEvent, type ToolkitProtocol } from '../../clients/ts/src/index.js';
-import { startToolkitServer, type ToolkitServer } from '../../services/toolkit/src/server.js';
+import type { ToolkitServer } from '../../services/toolkit/src/server.js';
+import { startTestServer } from '../support/toolkit.js';
 
 let server: ToolkitServer;
 let tmp: string;
 
 beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'toolkit-client-'));
-  server = await startToolkitServer({
-    host: '127.0.0.1',
-    port: 0,
-    dataDir: path.join(os.tmpdir(), `toolkit-client-test-${process.pid}`),
+  server = await startTestServer('client-test', {
     localRuntime: { warmPoolSize: 2 },
   });
 });

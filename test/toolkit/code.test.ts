@@ -1,12 +1,10 @@
 // CodeService end to end: a real toolkit server with an embedded local runtime, Python run
 // in real sandboxes through the code interpreter, called over Connect and gRPC.
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Code, createClient, type Transport } from '@connectrpc/connect';
 import { CodeService, ErrorReason, ExecutionStatus, JobService, JobStatus, JobKind, ResultFormat, SandboxService } from '@e2b-toolkit/core';
-import { startToolkitServer, type ToolkitServer } from '../../services/toolkit/src/server.js';
-import { toolkitTransport, type Protocol, codeOf } from '../support/toolkit.js';
+import type { ToolkitServer } from '../../services/toolkit/src/server.js';
+import { toolkitTransport, type Protocol, codeOf, startTestServer } from '../support/toolkit.js';
 
 let server: ToolkitServer;
 
@@ -25,10 +23,7 @@ const CLIENT = 'coder';
 let sandboxId: string;
 
 beforeAll(async () => {
-  server = await startToolkitServer({
-    host: '127.0.0.1',
-    port: 0,
-    dataDir: path.join(os.tmpdir(), `toolkit-code-test-${process.pid}`),
+  server = await startTestServer('code-test', {
     localRuntime: { warmPoolSize: 1 },
     code: { globalWorkers: 1 },
   });

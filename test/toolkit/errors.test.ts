@@ -2,14 +2,13 @@
 // "e2b-toolkit", reason = ErrorReason name, metadata = the ids it is about) over Connect,
 // gRPC and gRPC-Web, and the TS client wrapper reads it into `reason`.
 import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Code, ConnectError, createClient, type Transport } from '@connectrpc/connect';
 import { CodeService, CommandService, ErrorInfoSchema, ErrorReason, JobService, SandboxService } from '@e2b-toolkit/core';
 import { eventually } from '../support/runtime.js';
 import { E2BToolkit, SandboxManager } from '../../clients/ts/src/index.js';
-import { startToolkitServer, type ToolkitServer } from '../../services/toolkit/src/server.js';
-import { toolkitTransport, type Protocol } from '../support/toolkit.js';
+import type { ToolkitServer } from '../../services/toolkit/src/server.js';
+import { toolkitTransport, type Protocol, startTestServer } from '../support/toolkit.js';
 
 let server: ToolkitServer;
 
@@ -49,10 +48,7 @@ const CLIENT = 'errors';
 let sandboxId: string;
 
 beforeAll(async () => {
-  server = await startToolkitServer({
-    host: '127.0.0.1',
-    port: 0,
-    dataDir: path.join(os.tmpdir(), `toolkit-errors-test-${process.pid}`),
+  server = await startTestServer('errors-test', {
     localRuntime: { warmPoolSize: 1 },
     code: { globalWorkers: 1 },
   });
@@ -146,11 +142,8 @@ describe('a shut-down sandbox', () => {
 
 describe('a server with API keys', () => {
   it('reports a wrong key as UNAUTHENTICATED / API_KEY_INVALID', async () => {
-    const keyed = await startToolkitServer({
-      host: '127.0.0.1',
-      port: 0,
+    const keyed = await startTestServer('errors-keyed-test', {
       apiKeys: new Set(['right-key']),
-      dataDir: path.join(os.tmpdir(), `toolkit-errors-keyed-test-${process.pid}`),
       localRuntime: { warmPoolSize: 0 },
     });
     try {

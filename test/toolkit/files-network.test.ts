@@ -1,13 +1,11 @@
 // FileService and NetworkService end to end: a real server with an embedded local runtime.
 import { createHash, randomBytes } from 'node:crypto';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Code, createClient, type Transport } from '@connectrpc/connect';
 import { create } from '@bufbuild/protobuf';
 import { FileService, FileType, JobService, JobStatus, NetworkService, SandboxService, UploadFileRequestSchema, type UploadFileRequest } from '@e2b-toolkit/core';
-import { startToolkitServer, type ToolkitServer } from '../../services/toolkit/src/server.js';
-import { codeOf, toolkitTransport } from '../support/toolkit.js';
+import type { ToolkitServer } from '../../services/toolkit/src/server.js';
+import { codeOf, toolkitTransport, startTestServer } from '../support/toolkit.js';
 
 let server: ToolkitServer;
 
@@ -24,10 +22,7 @@ function clients(protocol: 'connect' | 'grpc' = 'connect') {
 const CLIENT = 'files-agent';
 
 beforeAll(async () => {
-  server = await startToolkitServer({
-    host: '127.0.0.1',
-    port: 0,
-    dataDir: path.join(os.tmpdir(), `toolkit-files-test-${process.pid}`),
+  server = await startTestServer('files-test', {
     localRuntime: { warmPoolSize: 1 },
   });
   const sandboxes = createClient(SandboxService, transport('connect'));

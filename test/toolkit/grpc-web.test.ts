@@ -1,23 +1,19 @@
 // Every RPC of the toolkit API over gRPC-Web (HTTP/1.1), through the TS client's generated
 // clients: the protocol browsers use. (Connect and gRPC run every RPC in the other toolkit,
 // interop and client tests.)
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToolkitClients, type ToolkitClients } from '../../clients/ts/src/index.js';
 import { JobStatus } from '../../clients/ts/src/gen/e2b_toolkit/v1/job_pb.js';
 import { ExecutionStatus, ResultFormat } from '../../clients/ts/src/gen/e2b_toolkit/v1/execution_pb.js';
-import { startToolkitServer, type ToolkitServer } from '../../services/toolkit/src/server.js';
+import type { ToolkitServer } from '../../services/toolkit/src/server.js';
+import { startTestServer } from '../support/toolkit.js';
 
 let server: ToolkitServer;
 let c: ToolkitClients;
 let sandboxId: string;
 
 beforeAll(async () => {
-  server = await startToolkitServer({
-    host: '127.0.0.1',
-    port: 0,
-    dataDir: path.join(os.tmpdir(), `toolkit-grpc-web-test-${process.pid}`),
+  server = await startTestServer('grpc-web-test', {
     localRuntime: { warmPoolSize: 2 },
   });
   c = createToolkitClients({ baseUrl: server.url, apiKey: 'web-key', protocol: 'grpc-web' });

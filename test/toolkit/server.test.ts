@@ -1,12 +1,11 @@
 // The toolkit server end to end: a real server with an embedded local runtime, called over
 // Connect (HTTP/1.1), gRPC (HTTP/2) and gRPC-Web (HTTP/1.1) on its one port.
 import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Code, createClient, type Client, type Transport } from '@connectrpc/connect';
 import { CommandService, JobService, JobStatus, SandboxService, type Job } from '@e2b-toolkit/core';
 import { startToolkitServer, type ToolkitServer } from '../../services/toolkit/src/server.js';
-import { toolkitTransport, type Protocol, codeOf } from '../support/toolkit.js';
+import { toolkitTransport, type Protocol, codeOf, startTestServer } from '../support/toolkit.js';
 import { eventually } from '../support/runtime.js';
 
 let server: ToolkitServer;
@@ -44,10 +43,7 @@ const CLIENT = 'agent-1';
 let sandboxId: string;
 
 beforeAll(async () => {
-  server = await startToolkitServer({
-    host: '127.0.0.1',
-    port: 0,
-    dataDir: path.join(os.tmpdir(), `toolkit-test-${process.pid}`),
+  server = await startTestServer('test', {
     localRuntime: { warmPoolSize: 1 },
   });
   const { sandboxes } = clients('connect');
