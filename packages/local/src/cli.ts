@@ -2,6 +2,7 @@
 // `npm start` / `npm run local`: serves the local runtime and says how to point the
 // official E2B SDKs at it.
 import { startLocalRuntime } from './runtime.js';
+import { stopOnSignals } from './stop-on-signals.js';
 
 try {
   const rt = await startLocalRuntime();
@@ -19,21 +20,7 @@ try {
     '',
   ];
   process.stdout.write(lines.join('\n') + '\n');
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    process.stdout.write(`\n${signal}: stopping every sandbox...\n`);
-    rt.close().then(
-      () => process.exit(0),
-      (err) => {
-        process.stderr.write(`shutdown failed: ${err?.message ?? err}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  stopOnSignals('every sandbox', () => rt.close());
 } catch (err) {
   process.stderr.write(`e2b local runtime: ${(err as Error).message}\n`);
   process.exit(1);

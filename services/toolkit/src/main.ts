@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm start`: serves the toolkit API, with the embedded local runtime (on E2B_LOCAL_PORT,
 // default 49982, so the E2B SDKs can be pointed at it too) unless E2B_API_KEY selects E2B.
-import { loadConfig as loadRuntimeConfig } from '@e2b-toolkit/local';
+import { loadConfig as loadRuntimeConfig, stopOnSignals } from '@e2b-toolkit/local';
 import { loadConfig } from './config.js';
 import { startToolkitServer } from './server.js';
 
@@ -25,21 +25,7 @@ try {
     lines.push('The official E2B SDKs work against the embedded runtime too:', `  export E2B_API_URL=${server.runtime.url}`, `  export E2B_SANDBOX_URL=${server.runtime.url}`, `  export E2B_API_KEY=${server.runtime.config.apiKey ?? 'local'}`, '');
   }
   process.stdout.write(lines.join('\n') + '\n');
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    process.stdout.write(`\n${signal}: stopping (ending jobs and sandboxes)...\n`);
-    server.close().then(
-      () => process.exit(0),
-      (err) => {
-        process.stderr.write(`shutdown failed: ${err?.message ?? err}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  stopOnSignals('every job and sandbox', () => server.close());
 } catch (err) {
   process.stderr.write(`e2b-toolkit: ${(err as Error).message}\n`);
   process.exit(1);
