@@ -534,7 +534,20 @@ export function jobInfo(job: Job): JobInfo {
   return info;
 }
 
-function sandboxInfo(s: Sandbox) {
+/** A sandbox as a snake_case dict (the wrapper's results, the CLI's --json). */
+export interface SandboxInfo {
+  sandbox_id: string;
+  state: 'running' | 'paused' | 'unknown';
+  template: string;
+  metadata: Record<string, string>;
+  is_default: boolean;
+  create_time: string | null;
+  expire_time: string | null;
+  cpu_count: number;
+  memory_mib: number;
+}
+
+export function sandboxInfo(s: Sandbox): SandboxInfo {
   return {
     sandbox_id: s.sandboxId,
     state: s.state === SandboxState.RUNNING ? 'running' : s.state === SandboxState.PAUSED ? 'paused' : 'unknown',
@@ -543,6 +556,8 @@ function sandboxInfo(s: Sandbox) {
     is_default: s.isDefault,
     create_time: dateOf(s.createTime)?.toISOString() ?? null,
     expire_time: dateOf(s.expireTime)?.toISOString() ?? null,
+    cpu_count: s.cpuCount,
+    memory_mib: s.memoryMib,
   };
 }
 

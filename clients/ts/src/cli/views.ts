@@ -1,36 +1,10 @@
 // The JSON shapes and the human lines of the API's messages, shared by the commands.
-import { dateOf } from '../manager.js';
-import { jobInfo, type JobInfo } from '../toolkit.js';
+import { jobInfo, sandboxInfo, type JobInfo, type SandboxInfo } from '../toolkit.js';
 import { ResultFormat, type Result } from '../gen/e2b_toolkit/v1/execution_pb.js';
 import type { Job } from '../gen/e2b_toolkit/v1/job_pb.js';
-import { SandboxState, type Sandbox } from '../gen/e2b_toolkit/v1/sandbox_service_pb.js';
 import { fields } from './output.js';
 
-export { jobInfo, type JobInfo };
-
-export interface SandboxView {
-  sandbox_id: string;
-  state: 'running' | 'paused' | 'unknown';
-  template: string;
-  metadata: Record<string, string>;
-  create_time: string | null;
-  expire_time: string | null;
-  cpu_count: number;
-  memory_mib: number;
-}
-
-export function sandboxView(s: Sandbox): SandboxView {
-  return {
-    sandbox_id: s.sandboxId,
-    state: s.state === SandboxState.RUNNING ? 'running' : s.state === SandboxState.PAUSED ? 'paused' : 'unknown',
-    template: s.template,
-    metadata: { ...s.metadata },
-    create_time: dateOf(s.createTime)?.toISOString() ?? null,
-    expire_time: dateOf(s.expireTime)?.toISOString() ?? null,
-    cpu_count: s.cpuCount,
-    memory_mib: s.memoryMib,
-  };
-}
+export { jobInfo, sandboxInfo, type JobInfo, type SandboxInfo };
 
 export function metadataText(metadata: Record<string, string>): string {
   return Object.entries(metadata)
@@ -38,7 +12,7 @@ export function metadataText(metadata: Record<string, string>): string {
     .join(',');
 }
 
-export function sandboxLines(s: SandboxView): string[] {
+export function sandboxLines(s: SandboxInfo): string[] {
   return fields([
     ['sandbox', s.sandbox_id],
     ['state', s.state],

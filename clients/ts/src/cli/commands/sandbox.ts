@@ -5,7 +5,7 @@ import { collectPair, durationOf, parseSeconds } from '../arguments.js';
 import { action, type CliContext } from '../context.js';
 import { CliError, EXIT } from '../errors.js';
 import { table } from '../output.js';
-import { metadataText, sandboxLines, sandboxView } from '../views.js';
+import { metadataText, sandboxLines, sandboxInfo } from '../views.js';
 
 export function registerSandboxCommands(program: Command): void {
   const sandbox = program.command('sandbox').description('create, list, inspect and shut down sandboxes');
@@ -28,7 +28,7 @@ export function registerSandboxCommands(program: Command): void {
           template: opts.template ?? '',
           requestId: crypto.randomUUID(),
         });
-        const view = sandboxView(res.sandbox!);
+        const view = sandboxInfo(res.sandbox!);
         ctx.out.result({ status: 'success', ...view }, view.sandbox_id);
       }),
     );
@@ -45,7 +45,7 @@ export function registerSandboxCommands(program: Command): void {
         let pageToken = '';
         do {
           const res = await ctx.clients.sandboxes.listSandboxes({ clientId: ctx.clientId, allClients: opts.all ?? false, metadata: opts.metadata ?? {}, pageToken, pageSize: 1000 });
-          sandboxes.push(...res.sandboxes.map(sandboxView));
+          sandboxes.push(...res.sandboxes.map(sandboxInfo));
           pageToken = res.nextPageToken;
         } while (pageToken);
         const rows = sandboxes.map((s) => [s.sandbox_id, s.state, s.create_time ?? '', s.expire_time ?? '', metadataText(s.metadata)]);
@@ -60,7 +60,7 @@ export function registerSandboxCommands(program: Command): void {
     .action(
       action(async (ctx, [id]) => {
         const res = await ctx.clients.sandboxes.getSandbox({ sandboxId: ctx.sandboxId(id as string | undefined), clientId: ctx.clientId });
-        const view = sandboxView(res.sandbox!);
+        const view = sandboxInfo(res.sandbox!);
         ctx.out.result({ status: 'success', ...view }, sandboxLines(view));
       }),
     );
@@ -73,7 +73,7 @@ export function registerSandboxCommands(program: Command): void {
     .action(
       action(async (ctx, [id], opts: { timeout?: number }) => {
         const res = await ctx.clients.sandboxes.connectSandbox({ sandboxId: ctx.sandboxId(id as string | undefined), clientId: ctx.clientId, timeout: durationOf(opts.timeout) });
-        const view = sandboxView(res.sandbox!);
+        const view = sandboxInfo(res.sandbox!);
         ctx.out.result({ status: 'success', ...view }, view.sandbox_id);
       }),
     );
@@ -86,7 +86,7 @@ export function registerSandboxCommands(program: Command): void {
     .action(
       action(async (ctx, [timeout, id]) => {
         const res = await ctx.clients.sandboxes.setSandboxTimeout({ sandboxId: ctx.sandboxId(id as string | undefined), clientId: ctx.clientId, timeout: durationOf(timeout as number) });
-        const view = sandboxView(res.sandbox!);
+        const view = sandboxInfo(res.sandbox!);
         ctx.out.result({ status: 'success', ...view }, view.expire_time ?? '');
       }),
     );
